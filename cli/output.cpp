@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+#include "cli.h"
+
+namespace btfpack::cli {
+
+void fail(Cli &cli, const Error &err) {
+  if (cli.json) {
+    nlohmann::json j = {{"error", err.message}, {"code", errc_name(err.code)}};
+    std::cout << j.dump(cli.pretty ? 2 : -1) << std::endl;
+  } else {
+    std::fprintf(stderr, "Error: %s\n", err.message.c_str());
+  }
+  cli.exit_code = EXIT_FAIL;
+}
+
+void fail(Cli &cli, const std::string &message) {
+  fail(cli, make_error(Errc::failed, message));
+}
+
+void print_json(const Cli &cli, const nlohmann::json &doc) {
+  std::cout << doc.dump(cli.pretty ? 2 : -1) << std::endl;
+}
+
+bool progress_enabled(const Cli &cli) {
+  return !cli.json && ::isatty(STDERR_FILENO);
+}
+
+} // namespace btfpack::cli

@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: Apache-2.0
+# runtime/ is what every host links: it must never pull in libcurl, the
+# fetcher or the generation pipeline (docs: ARCHITECTURE.md).
+foreach(_t btfpack_runtime btfpack_base btfpack_archive_index)
+  get_target_property(_deps ${_t} LINK_LIBRARIES)
+  if(_deps MATCHES "CURL|LIBCURL|btfgen|fetcher")
+    message(FATAL_ERROR "${_t} must not depend on libcurl/fetcher/btfgen: ${_deps}")
+  endif()
+endforeach()
+get_target_property(_ai btfpack_archive_index LINK_LIBRARIES)
+if(_ai MATCHES "btfpack_runtime|LIBBPF")
+  message(FATAL_ERROR "archive-index must not depend on runtime or libbpf: ${_ai}")
+endif()

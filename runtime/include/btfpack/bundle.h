@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The bundle: one signed file holding minimized BTFs for many kernels
+// (docs/bundle-format.md). BundleWriter packs and signs; Bundle opens a file,
+// verifies its signature before parsing anything else, and then gives random
+// access to one kernel's BTF (one blob decompressed, its sha256 checked
+// against the signed manifest).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "btfpack/keys.h"
+#include "btfpack/result.h"
+#include "btfpack/sha256.h"
+
+namespace btfpack {
+
+// KernelKey names one kernel as the archive does.
+struct KernelKey {
+  std::string distro, version, arch, release;
+  auto operator<=>(const KernelKey &) const = default;
+};
+
+// BundleEntry maps a kernel to the sha256 of its (uncompressed) minimized BTF.
+struct BundleEntry {
+  KernelKey kernel;
+  Sha256 blob{};
+};
+
+// BundleObject is one BPF object the bundle was minimized for.
+struct BundleObject {
+  std::string name; // file name, e.g. "exec.bpf.o"
+  Sha256 digest{};  // sha256 of the object file
+  std::string arch; // "x86_64", "arm64", or empty when unknown
+};
+
+// BundleMeta is what the manifest records besides the entries.
+struct BundleMeta {
+  std::string name;             // e.g. "my-agent"
+  std::uint64_t version = 0;    // monotonically increasing bundle version
+  std::int64_t created = 0;     // unix seconds (SOURCE_DATE_EPOCH when given)
+  std::int64_t expires = 0;     // unix seconds; 0 = never
+  std::string btfpack_version;  // writer's version
+  std::string bpftool_version;  // "v7.1.0"
+  std::string archive_snapshot; // e.g. archive index sha256 or git commit
+  std::vector<BundleObject> objects;
+};
+
+// BundleWriter collects entries and blobs, then writes one signed bundle.
+// Output is reproducible: entries and blobs are sorted, nothing depends on
+// the clock or insertion order.
+class BundleWriter {
+public:
+  explicit BundleWriter(BundleMeta meta);
+  ~BundleWriter();
+  BundleWriter(BundleWriter &&) noexcept;
+  BundleWriter &operator=(BundleWriter &&) noexcept;
+
+  // add records kernel -> btf; identical BTFs are stored once. Adding the
+  // same kernel twice with different content is Errc::invalid_argument.
+  Result<void> add(const KernelKey &kernel, std::span<const std::uint8_t> btf);
+  std::size_t entry_count() const;
+  std::size_t blob_count() const;
+
+  // serialize builds and signs the bundle bytes.
+  Result<std::vector<std::uint8_t>> serialize(const SecretKey &key) const;
+  // write serializes and writes `path` atomically.
+  Result<void> write(const std::filesystem::path &path,
+                     const SecretKey &key) const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct OpenOptions {
+  bool allow_expired = false;
+  std::int64_t now = 0; // 0: the clock; tests set it
+};
+
+// BundleStats summarises sizes for inspect.
+struct BundleStats {
+  std::uint64_t file_size = 0;
+  std::uint64_t raw_blob_bytes = 0;        // sum of unique blobs, uncompressed
+  std::uint64_t compressed_blob_bytes = 0; // as stored
+  std::uint64_t raw_entry_bytes = 0;       // sum over entries (before dedup)
+  std::uint32_t format_major = 0, format_minor = 0;
+};
+
+// Bundle is an opened, signature-verified bundle.
+class Bundle {
+public:
+  // open verifies the signature against `trusted` (at least one key) before
+  // parsing the manifest; every size is bounded before allocation. Errors:
+  // Errc::corrupt (malformed/truncated, naming the part), Errc::bad_signature,
+  // Errc::unsupported (newer major format version), Errc::expired.
+  static Result<Bundle> open(const std::filesystem::path &path,
+                             std::span<const PublicKey> trusted,
+                             const OpenOptions &opts = {});
+  ~Bundle();
+  Bundle(Bundle &&) noexcept;
+  Bundle &operator=(Bundle &&) noexcept;
+
+  const std::filesystem::path &path() const;
+  const BundleMeta &meta() const;
+  const std::vector<BundleEntry> &entries() const; // sorted by kernel
+  const KeyId &signer() const;
+  BundleStats stats() const;
+  const std::string &manifest_sha256() const; // hex, identifies the bundle
+
+  // find returns the entry for exactly this kernel, or nullptr.
+  const BundleEntry *find(const KernelKey &kernel) const;
+  // read_blob decompresses one blob and checks its sha256 against the
+  // manifest (Errc::digest_mismatch, Errc::corrupt); touches no other blob.
+  Result<std::vector<std::uint8_t>> read_blob(const Sha256 &digest) const;
+  // verify_blobs checks every blob (what `btfpack verify` does).
+  Result<void> verify_blobs() const;
+
+private:
+  Bundle();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace btfpack

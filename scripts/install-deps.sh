@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs every build and test dependency of btfpack from Debian 12's
+# packages. Idempotent and non-interactive: does nothing when all are there.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake ninja-build pkg-config git
+  clang llvm lld libclang-rt-14-dev clang-format
+  libbpf-dev bpftool libelf-dev zlib1g-dev
+  libcurl4-openssl-dev libarchive-dev nlohmann-json3-dev libssl-dev
+  libzstd-dev zstd xz-utils libcli11-dev
+  libgtest-dev libgmock-dev googletest
+  minisign nginx-light curl
+  qemu-system-x86 busybox-static cpio
+  rpm dpkg-dev file jq
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
