@@ -8,6 +8,7 @@
 
 #include "btfpack/archive_index.h"
 #include "btfpack/file_util.h"
+#include "index_fast_reader.h"
 
 namespace btfpack {
 
@@ -203,8 +204,10 @@ private:
         !is_hex(e.git_blob, 64))
       return at_entry(i, "\"git_blob\" is not 40 or 64 lowercase hex digits");
     if (auto mt = j.find("mtime_ns"); mt != j.end()) {
-      if (!mt->is_number_integer())
-        return at_entry(i, "\"mtime_ns\" is not an integer");
+      if (!mt->is_number_integer() ||
+          (mt->is_number_unsigned() &&
+           mt->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+        return at_entry(i, "\"mtime_ns\" is not a 64-bit integer");
       e.mtime_ns = mt->get<std::int64_t>();
     }
     return e;
@@ -252,6 +255,15 @@ std::string Index::to_json(bool pretty) const {
 }
 
 Result<Index> Index::from_json(std::string_view text, std::string_view name) {
+  if (auto fast = detail::fast_read_index(text)) {
+    fast->sort();
+    bool dup = false;
+    for (std::size_t i = 1; i < fast->entries.size() && !dup; i++)
+      dup = fast->entries[i].path == fast->entries[i - 1].path;
+    if (!dup)
+      return std::move(*fast);
+  }
+  // Declined by the fast path: the strict reader decides, and explains.
   return Reader(text, name).read();
 }
 
