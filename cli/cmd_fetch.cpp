@@ -153,7 +153,7 @@ void add_fetch_command(CLI::App &app, Cli &cli) {
                   "5xx, 429)")
       ->capture_default_str()
       ->check(CLI::Range(0, 100));
-  sub->footer("Files are written to DIR/.partial/<path>.part, verified "
+  sub->footer("Files are written to DIR/.partial/ first, verified "
               "against the listing's git blob id or sha256, then renamed "
               "into place; an interrupted run resumes where it stopped. "
               "Proxies come from http_proxy, https_proxy, no_proxy as with "

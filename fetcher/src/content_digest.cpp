@@ -19,22 +19,23 @@ EVP_MD_CTX *ctx_of(void *p) {
 }
 } // namespace
 
-ContentDigest::ContentDigest(std::uint64_t expected_size)
-    : sha1_ctx_(EVP_MD_CTX_new()) {
-  if (!sha1_ctx_ ||
-      EVP_DigestInit_ex(ctx_of(sha1_ctx_), EVP_sha1(), nullptr) != 1)
-    throw std::runtime_error("openssl: cannot initialise sha1");
+ContentDigest::ContentDigest(std::uint64_t expected_size, bool git_sha256)
+    : git_ctx_(EVP_MD_CTX_new()) {
+  if (!git_ctx_ ||
+      EVP_DigestInit_ex(ctx_of(git_ctx_),
+                        git_sha256 ? EVP_sha256() : EVP_sha1(), nullptr) != 1)
+    throw std::runtime_error("openssl: cannot initialise the git digest");
   std::string header = "blob " + std::to_string(expected_size);
   header.push_back('\0');
-  EVP_DigestUpdate(ctx_of(sha1_ctx_), header.data(), header.size());
+  EVP_DigestUpdate(ctx_of(git_ctx_), header.data(), header.size());
 }
 
 ContentDigest::~ContentDigest() {
-  EVP_MD_CTX_free(ctx_of(sha1_ctx_));
+  EVP_MD_CTX_free(ctx_of(git_ctx_));
 }
 
 void ContentDigest::update(const void *data, std::size_t len) {
-  EVP_DigestUpdate(ctx_of(sha1_ctx_), data, len);
+  EVP_DigestUpdate(ctx_of(git_ctx_), data, len);
   sha256_.update(data, len);
   bytes_ += len;
 }
@@ -42,7 +43,7 @@ void ContentDigest::update(const void *data, std::size_t len) {
 ContentDigest::Hex ContentDigest::finish() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  EVP_DigestFinal_ex(ctx_of(sha1_ctx_), md, &md_len);
+  EVP_DigestFinal_ex(ctx_of(git_ctx_), md, &md_len);
   Hex h;
   h.git_blob = to_hex(std::span<const std::uint8_t>(md, md_len));
   h.sha256 = to_hex(sha256_.finish());
@@ -75,12 +76,13 @@ Result<void> ContentDigest::feed_file(const std::filesystem::path &path,
 }
 
 Result<ContentDigest::Hex> digest_file(const std::filesystem::path &path,
-                                       std::uint64_t expected_size) {
+                                       std::uint64_t expected_size,
+                                       bool git_sha256) {
   std::error_code ec;
   auto size = std::filesystem::file_size(path, ec);
   if (ec)
     return make_error(Errc::io, "stat " + path.string() + ": " + ec.message());
-  ContentDigest d(expected_size);
+  ContentDigest d(expected_size, git_sha256);
   BTFPACK_CHECK(d.feed_file(path, size));
   return d.finish();
 }

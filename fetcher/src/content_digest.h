@@ -19,7 +19,9 @@ class ContentDigest {
 public:
   // expected_size goes into the git blob header ("blob <size>\0"); a file of
   // another size gets a git id that cannot match, which is the point.
-  explicit ContentDigest(std::uint64_t expected_size);
+  // git_sha256 selects the object format of SHA-256 repositories (64-digit
+  // blob ids) instead of SHA-1.
+  explicit ContentDigest(std::uint64_t expected_size, bool git_sha256 = false);
   ~ContentDigest();
   ContentDigest(const ContentDigest &) = delete;
   ContentDigest &operator=(const ContentDigest &) = delete;
@@ -36,14 +38,20 @@ public:
   Result<void> feed_file(const std::filesystem::path &path, std::uint64_t len);
 
 private:
-  void *sha1_ctx_; // EVP_MD_CTX, opaque so OpenSSL stays in the .cpp
+  void *git_ctx_; // EVP_MD_CTX, opaque so OpenSSL stays in the .cpp
   Sha256Stream sha256_;
   std::uint64_t bytes_ = 0;
 };
 
 // digest_file hashes a whole file with ContentDigest.
 Result<ContentDigest::Hex> digest_file(const std::filesystem::path &path,
-                                       std::uint64_t expected_size);
+                                       std::uint64_t expected_size,
+                                       bool git_sha256 = false);
+
+// is_git_sha256 tells whether a git blob id is from a SHA-256 repository.
+inline bool is_git_sha256(const std::string &git_blob) {
+  return git_blob.size() == 64;
+}
 
 // check_digest compares a hash against an entry's recorded digests (sha256
 // preferred, else git blob). Returns an empty string when it matches, else

@@ -92,7 +92,7 @@ bool present_and_verified(const fs::path &file, const IndexEntry &want,
       }
     }
   }
-  auto hex = digest_file(file, want.size);
+  auto hex = digest_file(file, want.size, is_git_sha256(want.git_blob));
   if (!hex || !check_digest(*hex, want.sha256, want.git_blob).empty())
     return false;
   v.sha256 = hex->sha256;

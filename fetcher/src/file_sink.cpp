@@ -94,7 +94,7 @@ void SinkWorkers::run(unsigned lane) {
     case Kind::reset:
       if (s.write_errno == 0 && ::ftruncate(s.fd.get(), 0) != 0)
         s.write_errno = errno;
-      s.digest = std::make_unique<ContentDigest>(s.expected);
+      s.digest = std::make_unique<ContentDigest>(s.expected, s.git_sha256);
       break;
     case Kind::finish:
       s.hex = s.digest->finish();

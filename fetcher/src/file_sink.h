@@ -29,6 +29,7 @@ struct FileSink {
   UniqueFd fd;
   std::unique_ptr<ContentDigest> digest;
   std::uint64_t expected = 0; // the listing's size (git blob header)
+  bool git_sha256 = false;    // SHA-256 git object format
   int write_errno = 0;        // first write error, 0 if none
   ContentDigest::Hex hex;     // set by finish
 };

@@ -142,6 +142,7 @@ void Engine::start(std::size_t job) {
   a->sink = std::make_shared<FileSink>();
   FileSink &sink = *a->sink;
   sink.expected = a->expected;
+  sink.git_sha256 = is_git_sha256(j.entry.git_blob);
 
   sink.fd = UniqueFd(::open(j.part_path.c_str(),
                             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
@@ -154,7 +155,7 @@ void Engine::start(std::size_t job) {
   struct stat st {};
   ::fstat(sink.fd.get(), &st);
   std::uint64_t have = static_cast<std::uint64_t>(st.st_size);
-  sink.digest = std::make_unique<ContentDigest>(a->expected);
+  sink.digest = std::make_unique<ContentDigest>(a->expected, sink.git_sha256);
   if (have > a->expected ||
       (have > 0 && !sink.digest->feed_file(j.part_path, have).ok())) {
     if (::ftruncate(sink.fd.get(), 0) != 0) {
@@ -163,7 +164,7 @@ void Engine::start(std::size_t job) {
                    errno_message(errno));
       return;
     }
-    sink.digest = std::make_unique<ContentDigest>(a->expected);
+    sink.digest = std::make_unique<ContentDigest>(a->expected, sink.git_sha256);
     have = 0;
   }
   if (have == a->expected && have > 0) {
@@ -181,7 +182,7 @@ void Engine::start(std::size_t job) {
                    errno_message(errno));
       return;
     }
-    sink.digest = std::make_unique<ContentDigest>(a->expected);
+    sink.digest = std::make_unique<ContentDigest>(a->expected, sink.git_sha256);
     have = 0;
   }
   a->offset = have;
