@@ -77,8 +77,8 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
     std::time_t now = std::time(nullptr);
     bool expired = m.expires != 0 && now >= m.expires;
     std::string signer = key_id_hex(b->signer());
-    std::string format = std::to_string(st.format_major) + "." +
-                         std::to_string(st.format_minor);
+    std::string format =
+        std::to_string(st.format_major) + "." + std::to_string(st.format_minor);
 
     if (cli.json) {
       nlohmann::json j;
@@ -97,8 +97,9 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
       j["manifest_sha256"] = b->manifest_sha256();
       j["objects"] = nlohmann::json::array();
       for (const auto &ob : m.objects)
-        j["objects"].push_back(
-            {{"name", ob.name}, {"arch", ob.arch}, {"sha256", to_hex(ob.digest)}});
+        j["objects"].push_back({{"name", ob.name},
+                                {"arch", ob.arch},
+                                {"sha256", to_hex(ob.digest)}});
       j["kernels"] = st.entry_count;
       j["groups"] = nlohmann::json::array();
       for (const auto &[g, n] : groups)
@@ -107,10 +108,9 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
                                {"arch", std::get<2>(g)},
                                {"kernels", n}});
       j["blobs"] = st.blob_count;
-      j["dedup_ratio"] =
-          st.blob_count ? static_cast<double>(st.entry_count) /
-                              static_cast<double>(st.blob_count)
-                        : 0.0;
+      j["dedup_ratio"] = st.blob_count ? static_cast<double>(st.entry_count) /
+                                             static_cast<double>(st.blob_count)
+                                       : 0.0;
       j["max_chain_depth"] = st.max_chain_depth;
       j["sizes"] = {{"file", st.file_size},
                     {"manifest", st.manifest_bytes},
@@ -166,8 +166,8 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
     if (o->entries)
       for (const auto &e : b->entries())
         out << "  " << e.kernel.distro << "/" << e.kernel.version << "/"
-            << e.kernel.arch << "/" << e.kernel.release << " "
-            << to_hex(e.blob) << "\n";
+            << e.kernel.arch << "/" << e.kernel.release << " " << to_hex(e.blob)
+            << "\n";
   });
 }
 

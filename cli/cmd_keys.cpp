@@ -64,8 +64,9 @@ void add_sign_command(CLI::App &app, Cli &cli) {
   auto *sub = app.add_subcommand(
       "sign", "(re)sign a bundle in place with a minisign secret key");
   sub->add_option("BUNDLE", o->bundle, "bundle file")->required();
-  sub->add_option("--key", o->key, "secret key file (btfpack keygen, or "
-                                   "minisign -G -W)")
+  sub->add_option("--key", o->key,
+                  "secret key file (btfpack keygen, or "
+                  "minisign -G -W)")
       ->required();
   sub->callback([&cli, o] {
     auto key = SecretKey::read_file(o->key);

@@ -60,8 +60,8 @@ void add_verify_command(CLI::App &app, Cli &cli) {
     std::cout << o->bundle << ": OK, signed by key " << id << "\n"
               << "bundle " << m.name << " version " << m.version << ", "
               << st.entry_count << " kernels, " << st.blob_count
-              << " blobs, every blob matches the signed manifest" << (expired ? " (EXPIRED, allowed)" : "")
-              << "\n";
+              << " blobs, every blob matches the signed manifest"
+              << (expired ? " (EXPIRED, allowed)" : "") << "\n";
   });
 }
 

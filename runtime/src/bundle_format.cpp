@@ -46,12 +46,11 @@ std::string version_string(std::uint32_t major, std::uint32_t minor) {
 
 Error newer_major(std::string_view name, std::uint32_t major,
                   std::uint32_t minor) {
-  return make_error(Errc::unsupported,
-                    std::string(name) + ": bundle format " +
-                        version_string(major, minor) +
-                        " is newer than this btfpack reads (" +
-                        std::to_string(FORMAT_MAJOR) +
-                        ".x): upgrade btfpack to read it");
+  return make_error(
+      Errc::unsupported,
+      std::string(name) + ": bundle format " + version_string(major, minor) +
+          " is newer than this btfpack reads (" + std::to_string(FORMAT_MAJOR) +
+          ".x): upgrade btfpack to read it");
 }
 
 } // namespace
@@ -91,8 +90,8 @@ std::string encode_manifest(const Manifest &m) {
   out += "bpftool\t" + meta.bpftool_version + "\n";
   out += "snapshot\t" + meta.archive_snapshot + "\n";
   for (const auto &o : meta.objects)
-    out += "object\t" + o.name + "\t" + (o.arch.empty() ? "-" : o.arch) +
-           "\t" + to_hex(o.digest) + "\n";
+    out += "object\t" + o.name + "\t" + (o.arch.empty() ? "-" : o.arch) + "\t" +
+           to_hex(o.digest) + "\n";
   for (const auto &b : m.blobs)
     out += "blob\t" + to_hex(b.digest) + "\t" + std::to_string(b.stored) +
            "\t" + std::to_string(b.raw) + "\t" +
@@ -149,8 +148,7 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
     return bad("manifest version " + version_string(m.major, m.minor) +
                " does not match the bundle's");
 
-  auto meta_line = [&](std::string_view key, bool number,
-                       std::string *str_out,
+  auto meta_line = [&](std::string_view key, bool number, std::string *str_out,
                        std::uint64_t *num_out) -> Result<void> {
     if (!next_line(line))
       return bad("missing \"" + std::string(key) + "\" line");
@@ -177,7 +175,8 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
   BTFPACK_CHECK(meta_line("expires", true, nullptr, &expires));
   BTFPACK_CHECK(meta_line("btfpack", false, &m.meta.btfpack_version, nullptr));
   BTFPACK_CHECK(meta_line("bpftool", false, &m.meta.bpftool_version, nullptr));
-  BTFPACK_CHECK(meta_line("snapshot", false, &m.meta.archive_snapshot, nullptr));
+  BTFPACK_CHECK(
+      meta_line("snapshot", false, &m.meta.archive_snapshot, nullptr));
   m.meta.created = static_cast<std::int64_t>(created);
   m.meta.expires = static_cast<std::int64_t>(expires);
 
@@ -292,44 +291,11 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
   return m;
 }
 
-std::string encode_body_header(const BodyHeader &h) {
-  return std::string(BODY_MAGIC) + " " + version_string(h.major, h.minor) +
-         " " + std::to_string(h.manifest_size) + " " +
-         to_hex(h.manifest_sha256) + " " + std::to_string(h.blobs_size) + "\n";
-}
-
-Result<BodyHeader> parse_body_header(std::string_view data,
-                                     std::string_view name) {
-  auto bad = [&](const std::string &why) {
-    return make_error(Errc::corrupt,
-                      std::string(name) + ": invalid body header: " + why);
-  };
-  auto nl = data.substr(0, MAX_BODY_HEADER).find('\n');
-  if (nl == std::string_view::npos)
-    return bad("no header line in the first " +
-               std::to_string(MAX_BODY_HEADER) + " bytes");
-  auto f = split(data.substr(0, nl), ' ');
-  BodyHeader h;
-  if (f.size() != 5 || f[0] != BODY_MAGIC ||
-      !parse_version(f[1], h.major, h.minor))
-    return bad("expected \"BTFPACK-BODY <major>.<minor> <manifest_size> "
-               "<manifest_sha256> <blobs_size>\"");
-  auto ms = parse_u64(f[2]);
-  auto digest = parse_sha256_hex(f[3]);
-  auto bs = parse_u64(f[4]);
-  if (!ms || !digest || to_hex(*digest) != f[3] || !bs)
-    return bad("malformed size or digest");
-  h.manifest_size = *ms;
-  h.manifest_sha256 = *digest;
-  h.blobs_size = *bs;
-  h.length = nl + 1;
-  return h;
-}
-
-std::string encode_preamble(std::uint64_t sig_size) {
+std::string encode_preamble(std::uint64_t sig_size,
+                            std::uint64_t manifest_size) {
   return std::string(PREAMBLE_MAGIC) + " " +
          version_string(FORMAT_MAJOR, FORMAT_MINOR) + " " +
-         std::to_string(sig_size) + "\n";
+         std::to_string(sig_size) + " " + std::to_string(manifest_size) + "\n";
 }
 
 Result<Preamble> parse_preamble(std::string_view data, std::string_view name) {
@@ -351,31 +317,45 @@ Result<Preamble> parse_preamble(std::string_view data, std::string_view name) {
   if (p.major > FORMAT_MAJOR)
     return newer_major(name, p.major, p.minor);
   if (p.major < 1)
-    return make_error(Errc::unsupported,
-                      n + ": bundle format " + version_string(p.major, p.minor) +
-                          " is not supported");
-  auto sig = f.size() == 3 ? parse_u64(f[2]) : std::nullopt;
-  if (!sig || *sig > MAX_SIGNATURE)
+    return make_error(Errc::unsupported, n + ": bundle format " +
+                                             version_string(p.major, p.minor) +
+                                             " is not supported");
+  auto sig = f.size() == 4 ? parse_u64(f[2]) : std::nullopt;
+  auto man = f.size() == 4 ? parse_u64(f[3]) : std::nullopt;
+  if (!sig || *sig > MAX_SIGNATURE || !man || *man == 0 ||
+      *man > MAX_MANIFEST_STORED)
     return make_error(Errc::corrupt,
-                      n + ": malformed signature size in preamble");
+                      n + ": malformed signature or manifest size in the "
+                          "preamble");
   p.sig_size = *sig;
+  p.manifest_size = *man;
   p.length = nl + 1;
   return p;
 }
 
 Result<std::vector<std::uint8_t>>
 zstd_compress(std::span<const std::uint8_t> src,
-              std::span<const std::uint8_t> dict, int level) {
+              std::span<const std::uint8_t> dict, int level, bool magicless) {
   CCtxPtr cctx(ZSTD_createCCtx());
   if (!cctx)
     return make_error(Errc::internal, "zstd: out of memory");
-  // ZSTD_compress_usingDict: content size in the frame header, no checksum
-  // (the manifest's sha256 covers it); a dictionary not starting with the
-  // zstd dictionary magic is raw content, exactly as `zstd -D FILE` reads it.
+  // No checksum (the manifest's sha256
+  // covers the content), no dictionary id (raw content has none). A
+  // dictionary not starting with the zstd dictionary magic is raw content,
+  // exactly as `zstd -D FILE` reads it.
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
+  // Blob frames (magicless) leave the content size out: the manifest has it.
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, magicless ? 0 : 1);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 0);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_dictIDFlag, 0);
+  if (magicless)
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_format, ZSTD_f_zstd1_magicless);
+  if (!dict.empty() && ZSTD_isError(ZSTD_CCtx_loadDictionary(
+                           cctx.get(), dict.data(), dict.size())))
+    return make_error(Errc::internal, "zstd: cannot load dictionary");
   std::vector<std::uint8_t> out(ZSTD_compressBound(src.size()));
-  std::size_t n = ZSTD_compress_usingDict(cctx.get(), out.data(), out.size(),
-                                          src.data(), src.size(), dict.data(),
-                                          dict.size(), level);
+  std::size_t n = ZSTD_compress2(cctx.get(), out.data(), out.size(), src.data(),
+                                 src.size());
   if (ZSTD_isError(n))
     return make_error(Errc::internal,
                       std::string("zstd: ") + ZSTD_getErrorName(n));
@@ -385,42 +365,54 @@ zstd_compress(std::span<const std::uint8_t> src,
 
 Result<std::uint64_t> zstd_frame_content_size(std::span<const std::uint8_t> src,
                                               const std::string &what) {
-  std::size_t frame = ZSTD_findFrameCompressedSize(src.data(), src.size());
-  if (ZSTD_isError(frame) || frame != src.size())
-    return make_error(Errc::corrupt,
-                      what + ": not exactly one zstd frame (truncated or "
-                             "damaged)");
   unsigned long long size = ZSTD_getFrameContentSize(src.data(), src.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
     return make_error(Errc::corrupt,
-                      what + ": zstd frame does not declare its size");
+                      what + ": not a zstd frame declaring its size");
   return static_cast<std::uint64_t>(size);
 }
 
 Result<std::vector<std::uint8_t>>
 zstd_decompress(std::span<const std::uint8_t> src,
                 std::span<const std::uint8_t> dict, std::uint64_t raw_size,
-                const std::string &what) {
-  BTFPACK_TRY(declared, zstd_frame_content_size(src, what));
-  if (declared != raw_size)
-    return make_error(Errc::corrupt,
-                      what + ": zstd frame declares " +
-                          std::to_string(declared) + " bytes, expected " +
-                          std::to_string(raw_size));
+                bool magicless, const std::string &what) {
   DCtxPtr dctx(ZSTD_createDCtx());
   if (!dctx)
     return make_error(Errc::internal, "zstd: out of memory");
-  std::vector<std::uint8_t> out(static_cast<std::size_t>(raw_size));
-  std::size_t n =
-      ZSTD_decompress_usingDict(dctx.get(), out.data(), out.size(), src.data(),
-                                src.size(), dict.data(), dict.size());
-  if (ZSTD_isError(n))
-    return make_error(Errc::corrupt, what + ": zstd: " + ZSTD_getErrorName(n));
-  if (n != raw_size)
-    return make_error(Errc::corrupt, what + ": decompressed to " +
-                                         std::to_string(n) + " bytes, "
-                                                             "expected " +
-                                         std::to_string(raw_size));
+  // A frame may not ask for a window beyond 128 MiB, whatever it declares.
+  ZSTD_DCtx_setParameter(dctx.get(), ZSTD_d_windowLogMax, 27);
+  if (magicless)
+    ZSTD_DCtx_setParameter(dctx.get(), ZSTD_d_format, ZSTD_f_zstd1_magicless);
+  if (!dict.empty() && ZSTD_isError(ZSTD_DCtx_loadDictionary(
+                           dctx.get(), dict.data(), dict.size())))
+    return make_error(Errc::internal, "zstd: cannot load dictionary");
+  // Streaming decompression into raw_size + 1 bytes: the frame must end
+  // exactly at the end of src and produce exactly raw_size bytes.
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(raw_size) + 1);
+  ZSTD_inBuffer in{src.data(), src.size(), 0};
+  ZSTD_outBuffer ob{out.data(), out.size(), 0};
+  for (;;) {
+    std::size_t in_pos = in.pos, out_pos = ob.pos;
+    std::size_t r = ZSTD_decompressStream(dctx.get(), &ob, &in);
+    if (ZSTD_isError(r))
+      return make_error(Errc::corrupt,
+                        what + ": zstd: " + ZSTD_getErrorName(r));
+    if (r == 0)
+      break; // frame complete
+    if (in.pos == in_pos && ob.pos == out_pos)
+      return make_error(Errc::corrupt,
+                        what + (ob.pos == ob.size
+                                    ? ": zstd frame holds more than declared"
+                                    : ": truncated zstd frame"));
+  }
+  if (in.pos != in.size)
+    return make_error(Errc::corrupt,
+                      what + ": unexpected bytes after the zstd frame");
+  if (ob.pos != raw_size)
+    return make_error(Errc::corrupt,
+                      what + ": decompressed to " + std::to_string(ob.pos) +
+                          " bytes, expected " + std::to_string(raw_size));
+  out.resize(static_cast<std::size_t>(raw_size));
   return out;
 }
 

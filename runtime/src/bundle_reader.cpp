@@ -51,8 +51,8 @@ public:
       if (n < 0) {
         if (errno == EINTR)
           continue;
-        return make_error(Errc::io, "read " + name + ": " +
-                                        errno_message(errno));
+        return make_error(Errc::io,
+                          "read " + name + ": " + errno_message(errno));
       }
       if (n == 0)
         return make_error(Errc::corrupt,
@@ -96,7 +96,6 @@ struct Bundle::Impl {
   std::filesystem::path path;
   std::unique_ptr<Source> src;
   Preamble pre;
-  BodyHeader hdr;
   std::uint64_t blobs_offset = 0; // in the file
   std::string manifest_text;
   Manifest manifest;
@@ -113,11 +112,10 @@ struct Bundle::Impl {
     std::call_once(entries_once, [this] {
       entries.reserve(manifest.kernels.size());
       for (const auto &k : manifest.kernels)
-        entries.push_back({KernelKey{std::string(k.distro),
-                                     std::string(k.version),
-                                     std::string(k.arch),
-                                     std::string(k.release)},
-                           manifest.blobs[k.blob].digest});
+        entries.push_back(
+            {KernelKey{std::string(k.distro), std::string(k.version),
+                       std::string(k.arch), std::string(k.release)},
+             manifest.blobs[k.blob].digest});
     });
     return entries;
   }
@@ -129,14 +127,15 @@ struct Bundle::Impl {
     return buf;
   }
 
-  // decode decompresses blob i given its base's raw content and checks its
-  // digest: no blob (nor base) is handed on before it matches the manifest.
+  // decode decompresses blob i given its dictionary (the raw content of its
+  // delta chain, root first) and checks its digest: no blob, nor any part of
+  // a dictionary, is used before it matches the manifest.
   Result<std::vector<std::uint8_t>>
-  decode(std::uint32_t i, std::span<const std::uint8_t> base) const {
+  decode(std::uint32_t i, std::span<const std::uint8_t> dict) const {
     const auto &b = manifest.blobs[i];
     std::string what = src->name + ": blob " + to_hex(b.digest);
     BTFPACK_TRY(stored, read_stored(i));
-    BTFPACK_TRY(raw, zstd_decompress(stored, base, b.raw, what));
+    BTFPACK_TRY(raw, zstd_decompress(stored, dict, b.raw, true, what));
     if (sha256(raw) != b.digest)
       return make_error(Errc::digest_mismatch,
                         what + ": content does not match its manifest "
@@ -158,13 +157,14 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
   };
 
   // 1. Preamble and signature: all that is parsed before verification.
-  std::vector<std::uint8_t> head(
-      static_cast<std::size_t>(std::min<std::uint64_t>(src->size, MAX_PREAMBLE)));
+  std::vector<std::uint8_t> head(static_cast<std::size_t>(
+      std::min<std::uint64_t>(src->size, MAX_PREAMBLE)));
   BTFPACK_CHECK(src->read(0, head));
-  BTFPACK_TRY(pre, parse_preamble(std::string_view(reinterpret_cast<const char *>(
-                                                        head.data()),
-                                                    head.size()),
-                                   name));
+  BTFPACK_TRY(pre,
+              parse_preamble(
+                  std::string_view(reinterpret_cast<const char *>(head.data()),
+                                   head.size()),
+                  name));
   if (pre.sig_size == 0 && check_signature)
     return make_error(Errc::bad_signature,
                       name + ": bundle is not signed (sign it with btfpack "
@@ -174,6 +174,9 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
     return corrupt("truncated: file ends inside the signature (" +
                    std::to_string(src->size) + " bytes)");
   std::uint64_t body_size = src->size - body_off;
+  if (pre.manifest_size > body_size)
+    return corrupt("truncated: file ends inside the manifest (" +
+                   std::to_string(src->size) + " bytes)");
   std::string sig_text(static_cast<std::size_t>(pre.sig_size), '\0');
   BTFPACK_CHECK(src->read(
       pre.length,
@@ -192,22 +195,23 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
                                "signed with prehashed \"ED\" signatures");
   }
 
-  // 2. Hash the body as opaque bytes, keeping only its first line's worth.
+  // 2. Hash the body as opaque bytes, keeping the manifest frame (its size
+  // is bounded by the preamble parser and the file size): what is parsed
+  // later is exactly what was hashed.
   Blake2b512Stream hash;
-  std::vector<std::uint8_t> body_head;
+  std::vector<std::uint8_t> mz(static_cast<std::size_t>(pre.manifest_size));
+  BTFPACK_CHECK(src->read(body_off, mz));
+  hash.update(mz.data(), mz.size());
   {
+    std::uint64_t rest = body_size - pre.manifest_size;
     std::vector<std::uint8_t> buf(
-        static_cast<std::size_t>(std::min<std::uint64_t>(body_size, 1 << 16)));
-    for (std::uint64_t off = 0; off < body_size;) {
+        static_cast<std::size_t>(std::min<std::uint64_t>(rest, 1 << 16)));
+    for (std::uint64_t off = 0; off < rest;) {
       auto n = static_cast<std::size_t>(
-          std::min<std::uint64_t>(buf.size(), body_size - off));
-      BTFPACK_CHECK(src->read(body_off + off, std::span(buf.data(), n)));
+          std::min<std::uint64_t>(buf.size(), rest - off));
+      BTFPACK_CHECK(src->read(body_off + pre.manifest_size + off,
+                              std::span(buf.data(), n)));
       hash.update(buf.data(), n);
-      if (body_head.size() < MAX_BODY_HEADER) {
-        auto keep = std::min(n, MAX_BODY_HEADER - body_head.size());
-        body_head.insert(body_head.end(), buf.begin(),
-                         buf.begin() + static_cast<std::ptrdiff_t>(keep));
-      }
       off += n;
     }
   }
@@ -227,48 +231,30 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
       impl->signer = sig->key_id;
   }
 
-  // 3. The signed body.
-  BTFPACK_TRY(hdr, parse_body_header(
-                       std::string_view(reinterpret_cast<const char *>(
-                                            body_head.data()),
-                                        body_head.size()),
-                       name));
-  if (hdr.major != pre.major || hdr.minor != pre.minor)
-    return corrupt("body format version " + std::to_string(hdr.major) + "." +
-                   std::to_string(hdr.minor) +
-                   " differs from the preamble's " +
-                   std::to_string(pre.major) + "." + std::to_string(pre.minor));
-  if (hdr.manifest_size == 0 || hdr.manifest_size > MAX_MANIFEST_STORED)
-    return corrupt("manifest size " + std::to_string(hdr.manifest_size) +
-                   " out of range (limit " +
-                   std::to_string(MAX_MANIFEST_STORED) + ")");
-  if (hdr.blobs_size > body_size ||
-      hdr.length + hdr.manifest_size + hdr.blobs_size != body_size)
-    return corrupt("section sizes in the body header do not add up to the "
-                   "file size (truncated or extended)");
-  std::vector<std::uint8_t> mz(static_cast<std::size_t>(hdr.manifest_size));
-  BTFPACK_CHECK(src->read(body_off + hdr.length, mz));
-  if (sha256(mz) != hdr.manifest_sha256)
-    return make_error(Errc::digest_mismatch,
-                      name + ": manifest does not match the digest in the "
-                             "signed header (changed after verification)");
+  // 3. The signed body: the manifest frame, then the blob frames.
   BTFPACK_TRY(raw_size, zstd_frame_content_size(mz, name + ": manifest"));
   if (raw_size == 0 || raw_size > MAX_MANIFEST_RAW)
     return corrupt("manifest declares " + std::to_string(raw_size) +
                    " bytes (limit " + std::to_string(MAX_MANIFEST_RAW) + ")");
-  BTFPACK_TRY(text, zstd_decompress(mz, {}, raw_size, name + ": manifest"));
+  BTFPACK_TRY(text,
+              zstd_decompress(mz, {}, raw_size, false, name + ": manifest"));
   impl->manifest_text.assign(text.begin(), text.end());
   BTFPACK_TRY(m, parse_manifest(impl->manifest_text, name));
-  if (m.major != hdr.major || m.minor != hdr.minor)
-    return corrupt("manifest format version differs from the header's");
+  if (m.major != pre.major || m.minor != pre.minor)
+    return corrupt("manifest format version " + std::to_string(m.major) + "." +
+                   std::to_string(m.minor) + " differs from the preamble's " +
+                   std::to_string(pre.major) + "." + std::to_string(pre.minor));
+  std::uint64_t blobs_size = body_size - pre.manifest_size;
   std::uint64_t stored_total =
       m.blobs.empty() ? 0 : m.blobs.back().offset + m.blobs.back().stored;
-  if (stored_total != hdr.blobs_size)
+  if (stored_total != blobs_size)
     return corrupt("manifest blob sizes (" + std::to_string(stored_total) +
                    " bytes) do not match the blob region (" +
-                   std::to_string(hdr.blobs_size) + " bytes)");
+                   std::to_string(blobs_size) +
+                   " bytes): truncated, extended or damaged");
   if (m.kernels.empty())
     return corrupt("manifest lists no kernel");
+  impl->manifest_hex = to_hex(sha256(mz));
 
   // 4. Validity window.
   std::int64_t now = opts.now != 0 ? opts.now : std::time(nullptr);
@@ -281,10 +267,8 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
                           "explicitly (--allow-expired)");
 
   impl->pre = pre;
-  impl->hdr = hdr;
-  impl->blobs_offset = body_off + hdr.length + hdr.manifest_size;
+  impl->blobs_offset = body_off + pre.manifest_size;
   impl->manifest = std::move(m);
-  impl->manifest_hex = to_hex(hdr.manifest_sha256);
   impl->by_digest.resize(impl->manifest.blobs.size());
   for (std::uint32_t i = 0; i < impl->by_digest.size(); i++)
     impl->by_digest[i] = i;
@@ -307,8 +291,8 @@ Result<std::unique_ptr<Source>> file_source(const std::filesystem::path &path) {
                           errno_message(errno));
   struct stat st {};
   if (::fstat(src->fd.get(), &st) != 0)
-    return make_error(Errc::io, "stat " + path.string() + ": " +
-                                    errno_message(errno));
+    return make_error(Errc::io,
+                      "stat " + path.string() + ": " + errno_message(errno));
   if (!S_ISREG(st.st_mode))
     return make_error(Errc::invalid_argument,
                       path.string() + ": not a regular file");
@@ -343,7 +327,7 @@ Result<Bundle> Bundle::open(const std::filesystem::path &path,
 }
 
 Result<Bundle> Bundle::open_unverified(const std::filesystem::path &path,
-                                      const OpenOptions &opts) {
+                                       const OpenOptions &opts) {
   BTFPACK_TRY(src, file_source(path));
   BTFPACK_TRY(impl, open_impl(std::move(src), {}, opts, false));
   impl->path = path;
@@ -406,7 +390,7 @@ BundleStats Bundle::stats() const {
     s.raw_entry_bytes += m.blobs[k.blob].raw;
   s.format_major = impl_->pre.major;
   s.format_minor = impl_->pre.minor;
-  s.manifest_bytes = impl_->hdr.manifest_size;
+  s.manifest_bytes = impl_->pre.manifest_size;
   s.manifest_raw_bytes = impl_->manifest_text.size();
   std::size_t max_depth = 0;
   std::vector<std::size_t> depth(m.blobs.size(), 0);
@@ -425,17 +409,18 @@ const BundleEntry *Bundle::find(const KernelKey &kernel) const {
   const auto &ks = impl_->manifest.kernels;
   ManifestKernel probe{kernel.distro, kernel.version, kernel.arch,
                        kernel.release, 0};
-  auto it = std::lower_bound(ks.begin(), ks.end(), probe,
-                             [](const ManifestKernel &a,
-                                const ManifestKernel &b) {
-                               return kernel_tuple(a) < kernel_tuple(b);
-                             });
+  auto it =
+      std::lower_bound(ks.begin(), ks.end(), probe,
+                       [](const ManifestKernel &a, const ManifestKernel &b) {
+                         return kernel_tuple(a) < kernel_tuple(b);
+                       });
   if (it == ks.end() || kernel_tuple(*it) != kernel_tuple(probe))
     return nullptr;
   return &impl_->all_entries()[static_cast<std::size_t>(it - ks.begin())];
 }
 
-Result<std::vector<std::uint8_t>> Bundle::read_blob(const Sha256 &digest) const {
+Result<std::vector<std::uint8_t>>
+Bundle::read_blob(const Sha256 &digest) const {
   const auto &blobs = impl_->manifest.blobs;
   const auto &idx = impl_->by_digest;
   auto it = std::lower_bound(
@@ -450,31 +435,37 @@ Result<std::vector<std::uint8_t>> Bundle::read_blob(const Sha256 &digest) const 
   std::vector<std::uint32_t> chain;
   for (std::optional<std::uint32_t> i = *it; i; i = blobs[*i].base)
     chain.push_back(*i);
-  std::vector<std::uint8_t> prev;
-  for (auto c = chain.rbegin(); c != chain.rend(); ++c) {
-    BTFPACK_TRY(raw, impl_->decode(*c, prev));
-    prev = std::move(raw);
+  std::vector<std::uint8_t> dict;
+  for (std::size_t k = chain.size(); k-- > 1;) {
+    BTFPACK_TRY(raw, impl_->decode(chain[k], dict));
+    dict.insert(dict.end(), raw.begin(), raw.end());
   }
-  return prev;
+  return impl_->decode(chain[0], dict);
 }
 
 Result<void> Bundle::verify_blobs() const {
   const auto &blobs = impl_->manifest.blobs;
-  // Decode in file order (bases first), keeping a base only until its last
-  // dependent is decoded.
-  std::vector<std::uint32_t> dependents(blobs.size(), 0);
+  // Decode in file order (bases first), keeping a blob's content only while
+  // a later blob's chain still needs it.
+  std::vector<std::uint32_t> needed(blobs.size(), 0);
   for (const auto &b : blobs)
-    if (b.base)
-      dependents[*b.base]++;
+    for (auto c = b.base; c; c = blobs[*c].base)
+      needed[*c]++;
   std::map<std::uint32_t, std::vector<std::uint8_t>> live;
   for (std::uint32_t i = 0; i < blobs.size(); i++) {
-    std::span<const std::uint8_t> base;
-    if (blobs[i].base)
-      base = live.at(*blobs[i].base);
-    BTFPACK_TRY(raw, impl_->decode(i, base));
-    if (blobs[i].base && --dependents[*blobs[i].base] == 0)
-      live.erase(*blobs[i].base);
-    if (dependents[i] > 0)
+    std::vector<std::uint32_t> chain;
+    for (auto c = blobs[i].base; c; c = blobs[*c].base)
+      chain.push_back(*c);
+    std::vector<std::uint8_t> dict;
+    for (auto c = chain.rbegin(); c != chain.rend(); ++c) {
+      const auto &raw = live.at(*c);
+      dict.insert(dict.end(), raw.begin(), raw.end());
+    }
+    BTFPACK_TRY(raw, impl_->decode(i, dict));
+    for (auto c : chain)
+      if (--needed[c] == 0)
+        live.erase(c);
+    if (needed[i] > 0)
       live.emplace(i, std::move(raw));
   }
   return ok();
@@ -487,15 +478,16 @@ Result<void> resign_bundle(const std::filesystem::path &path,
   src->name = path.string();
   src->size = bytes.size();
   src->bytes = bytes;
-  BTFPACK_TRY(impl, open_impl(std::move(src), {}, OpenOptions{true, 0},
-                              false));
+  BTFPACK_TRY(impl, open_impl(std::move(src), {}, OpenOptions{true, 0}, false));
   Bundle b;
   b.impl_ = std::move(impl);
   BTFPACK_CHECK(b.verify_blobs());
+  const auto &pre = b.impl_->pre;
   auto body = std::span<const std::uint8_t>(bytes).subspan(
-      static_cast<std::size_t>(b.impl_->pre.length + b.impl_->pre.sig_size));
-  BTFPACK_TRY(out, assemble_signed_bundle(
-                       body, bundle_trusted_comment(b.meta()), key));
+      static_cast<std::size_t>(pre.length + pre.sig_size));
+  BTFPACK_TRY(out,
+              assemble_signed_bundle(body, pre.manifest_size,
+                                     bundle_trusted_comment(b.meta()), key));
   return write_file_atomic(path, out, 0644);
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include "btfpack/bundle.h"
 #include "btfpack/file_util.h"
@@ -23,15 +24,17 @@ constexpr int FINAL_LEVEL = 19;
 constexpr int PROBE_LEVEL = 19;
 // How many earlier blobs (in kernel order) are tried as delta bases.
 constexpr std::size_t BASE_WINDOW = 48;
+// Longest dictionary (delta chain content) the writer builds.
+constexpr std::size_t WRITER_MAX_DICT = 32u << 20;
 // Above this many raw bytes per blob, probing uses a faster level.
 constexpr std::size_t PROBE_FAST_ABOVE = 256 * 1024;
-// A blob beginning with the zstd dictionary magic would be read as a
-// formatted dictionary by `zstd -D`, so it is never used as a base.
+// A dictionary beginning with the zstd dictionary magic would be read as a
+// formatted dictionary by `zstd -D`, so such a chain is never used.
 constexpr std::uint8_t ZSTD_DICT_MAGIC[4] = {0x37, 0xA4, 0x30, 0xEC};
 
-bool usable_as_base(const std::vector<std::uint8_t> &b) {
-  return !(b.size() >= 4 && std::equal(b.begin(), b.begin() + 4,
-                                       std::begin(ZSTD_DICT_MAGIC)));
+bool usable_as_dict(const std::vector<std::uint8_t> &b) {
+  return !(b.size() >= 4 &&
+           std::equal(b.begin(), b.begin() + 4, std::begin(ZSTD_DICT_MAGIC)));
 }
 
 Error invalid(const std::string &what) {
@@ -93,7 +96,8 @@ namespace {
 // build_body makes the signed part: body header, manifest, blob frames.
 // `meta` receives the metadata as written (sorted objects, created time).
 Result<std::vector<std::uint8_t>> build_body(const BundleWriter::Impl &impl,
-                                             BundleMeta &out_meta) {
+                                             BundleMeta &out_meta,
+                                             std::uint64_t &manifest_size) {
   Manifest m;
   m.meta = impl.meta;
   auto &meta = m.meta;
@@ -102,8 +106,9 @@ Result<std::vector<std::uint8_t>> build_body(const BundleWriter::Impl &impl,
   for (const auto *s :
        {&meta.btfpack_version, &meta.bpftool_version, &meta.archive_snapshot})
     if (!valid_field(*s, true, true))
-      return invalid("\"" + *s + "\" must be printable ASCII, at most 255 "
-                                 "bytes");
+      return invalid("\"" + *s +
+                     "\" must be printable ASCII, at most 255 "
+                     "bytes");
   if (meta.created == 0) {
     // Reproducible builds: the time comes from the caller or from
     // SOURCE_DATE_EPOCH, never from the clock.
@@ -152,40 +157,91 @@ Result<std::vector<std::uint8_t>> build_body(const BundleWriter::Impl &impl,
       order.push_back(&d);
     }
 
-  std::vector<std::vector<std::uint8_t>> frames(order.size());
-  std::vector<std::uint32_t> depth(order.size(), 0);
-  m.blobs.resize(order.size());
-  for (std::size_t i = 0; i < order.size(); i++) {
-    const auto &raw = impl.blobs.at(*order[i]);
-    int probe = raw.size() > PROBE_FAST_ABOVE ? 3 : PROBE_LEVEL;
-    BTFPACK_TRY(best, zstd_compress(raw, {}, probe));
-    std::optional<std::uint32_t> best_base;
-    std::size_t first = i > BASE_WINDOW ? i - BASE_WINDOW : 0;
-    for (std::size_t j = first; j < i; j++) {
-      const auto &cand = impl.blobs.at(*order[j]);
-      if (depth[j] >= WRITER_CHAIN_DEPTH || !usable_as_base(cand))
+  // Each blob is compressed against the raw content of its delta chain
+  // (root first, then each base down to its own base), concatenated: the
+  // reader decodes that chain anyway, and more shared content means smaller
+  // deltas. Bases are chosen like Prim's minimum spanning tree: start from
+  // the blob with the smallest self-contained frame, then repeatedly add the
+  // blob whose frame (against any blob already placed, within BASE_WINDOW in
+  // kernel order, chain depth bounded) is smallest. Ties go to the lower
+  // index, so the result is deterministic. The file order is the order of
+  // placement, so bases always come first.
+  const std::size_t n = order.size();
+  std::vector<const std::vector<std::uint8_t> *> raw(n);
+  for (std::size_t i = 0; i < n; i++)
+    raw[i] = &impl.blobs.at(*order[i]);
+  std::vector<std::vector<std::uint8_t>> frame(n);
+  std::vector<std::optional<std::uint32_t>> base_of(n);
+  std::vector<std::uint32_t> depth(n, 0);
+  std::vector<bool> placed(n, false);
+  std::vector<std::uint32_t> placement;
+  auto probe_level = [&](std::size_t i) {
+    return raw[i]->size() > PROBE_FAST_ABOVE ? 3 : PROBE_LEVEL;
+  };
+  auto chain_dict = [&](std::uint32_t j) {
+    std::vector<std::uint32_t> chain;
+    for (std::optional<std::uint32_t> c = j; c; c = base_of[*c])
+      chain.push_back(*c);
+    std::vector<std::uint8_t> dict;
+    for (auto c = chain.rbegin(); c != chain.rend(); ++c)
+      dict.insert(dict.end(), raw[*c]->begin(), raw[*c]->end());
+    return dict;
+  };
+  std::set<std::pair<std::size_t, std::uint32_t>> queue;
+  for (std::uint32_t i = 0; i < n; i++) {
+    BTFPACK_TRY(f, zstd_compress(*raw[i], {}, probe_level(i), true));
+    frame[i] = std::move(f);
+    queue.emplace(frame[i].size(), i);
+  }
+  while (!queue.empty()) {
+    auto [cost, j] = *queue.begin();
+    queue.erase(queue.begin());
+    placed[j] = true;
+    placement.push_back(j);
+    depth[j] = base_of[j] ? depth[*base_of[j]] + 1 : 0;
+    if (depth[j] >= WRITER_CHAIN_DEPTH)
+      continue;
+    auto dict = chain_dict(j);
+    if (!usable_as_dict(dict) || dict.size() > WRITER_MAX_DICT)
+      continue;
+    std::size_t lo = j > BASE_WINDOW ? j - BASE_WINDOW : 0;
+    std::size_t hi = std::min(n, std::size_t{j} + BASE_WINDOW + 1);
+    for (std::size_t i = lo; i < hi; i++) {
+      if (placed[i])
         continue;
-      BTFPACK_TRY(c, zstd_compress(raw, cand, probe));
-      if (c.size() < best.size()) {
-        best = std::move(c);
-        best_base = static_cast<std::uint32_t>(j);
+      BTFPACK_TRY(c, zstd_compress(*raw[i], dict, probe_level(i), true));
+      if (c.size() < frame[i].size()) {
+        queue.erase({frame[i].size(), static_cast<std::uint32_t>(i)});
+        frame[i] = std::move(c);
+        base_of[i] = j;
+        queue.emplace(frame[i].size(), static_cast<std::uint32_t>(i));
       }
     }
-    if (probe != FINAL_LEVEL) {
-      std::span<const std::uint8_t> dict;
-      if (best_base)
-        dict = impl.blobs.at(*order[*best_base]);
-      BTFPACK_TRY(c, zstd_compress(raw, dict, FINAL_LEVEL));
-      best = std::move(c);
-    }
-    depth[i] = best_base ? depth[*best_base] + 1 : 0;
-    auto &b = m.blobs[i];
-    b.digest = *order[i];
-    b.raw = raw.size();
-    b.stored = best.size();
-    b.base = best_base;
-    frames[i] = std::move(best);
   }
+  std::vector<std::uint32_t> new_index(n);
+  for (std::uint32_t k = 0; k < n; k++)
+    new_index[placement[k]] = k;
+  std::vector<std::vector<std::uint8_t>> frames(n);
+  m.blobs.resize(n);
+  for (std::uint32_t k = 0; k < n; k++) {
+    std::uint32_t i = placement[k];
+    if (probe_level(i) != FINAL_LEVEL) {
+      std::vector<std::uint8_t> dict;
+      if (base_of[i])
+        dict = chain_dict(*base_of[i]);
+      BTFPACK_TRY(c, zstd_compress(*raw[i], dict, FINAL_LEVEL, true));
+      frame[i] = std::move(c);
+    }
+    auto &b = m.blobs[k];
+    b.digest = *order[i];
+    b.raw = raw[i]->size();
+    b.stored = frame[i].size();
+    if (base_of[i])
+      b.base = new_index[*base_of[i]];
+    frames[k] = std::move(frame[i]);
+  }
+  for (auto &[d, idx] : index)
+    idx = new_index[idx];
   m.kernels.reserve(impl.kernels.size());
   for (const auto &[k, d] : impl.kernels)
     m.kernels.push_back({k.distro, k.version, k.arch, k.release, index.at(d)});
@@ -193,17 +249,11 @@ Result<std::vector<std::uint8_t>> build_body(const BundleWriter::Impl &impl,
   std::string text = encode_manifest(m);
   auto text_bytes = std::span<const std::uint8_t>(
       reinterpret_cast<const std::uint8_t *>(text.data()), text.size());
-  BTFPACK_TRY(mz, zstd_compress(text_bytes, {}, FINAL_LEVEL));
-  BodyHeader h;
-  h.major = FORMAT_MAJOR;
-  h.minor = FORMAT_MINOR;
-  h.manifest_size = mz.size();
-  h.manifest_sha256 = sha256(mz);
-  for (const auto &f : frames)
-    h.blobs_size += f.size();
-  std::string hdr = encode_body_header(h);
-  std::vector<std::uint8_t> body(hdr.begin(), hdr.end());
-  body.insert(body.end(), mz.begin(), mz.end());
+  BTFPACK_TRY(mz, zstd_compress(text_bytes, {}, FINAL_LEVEL, false));
+  if (mz.size() > MAX_MANIFEST_STORED)
+    return invalid("manifest too large");
+  manifest_size = mz.size();
+  std::vector<std::uint8_t> body = std::move(mz);
   for (const auto &f : frames)
     body.insert(body.end(), f.begin(), f.end());
   out_meta = meta;
@@ -216,16 +266,14 @@ namespace detail {
 
 std::string bundle_trusted_comment(const BundleMeta &meta) {
   return "btfpack bundle " + meta.name + " version " +
-         std::to_string(meta.version) + " created " +
-         std::to_string(meta.created);
+         std::to_string(meta.version);
 }
 
-Result<std::vector<std::uint8_t>>
-assemble_signed_bundle(std::span<const std::uint8_t> body,
-                       const std::string &trusted_comment,
-                       const SecretKey &key) {
+Result<std::vector<std::uint8_t>> assemble_signed_bundle(
+    std::span<const std::uint8_t> body, std::uint64_t manifest_size,
+    const std::string &trusted_comment, const SecretKey &key) {
   BTFPACK_TRY(sig, key.sign(body, trusted_comment));
-  std::string pre = encode_preamble(sig.size());
+  std::string pre = encode_preamble(sig.size(), manifest_size);
   std::vector<std::uint8_t> out;
   out.reserve(pre.size() + sig.size() + body.size());
   out.insert(out.end(), pre.begin(), pre.end());
@@ -239,14 +287,16 @@ assemble_signed_bundle(std::span<const std::uint8_t> body,
 Result<std::vector<std::uint8_t>>
 BundleWriter::serialize(const SecretKey &key) const {
   BundleMeta meta;
-  BTFPACK_TRY(body, build_body(*impl_, meta));
-  return assemble_signed_bundle(body, bundle_trusted_comment(meta), key);
+  std::uint64_t msize = 0;
+  BTFPACK_TRY(body, build_body(*impl_, meta, msize));
+  return assemble_signed_bundle(body, msize, bundle_trusted_comment(meta), key);
 }
 
 Result<std::vector<std::uint8_t>> BundleWriter::serialize_unsigned() const {
   BundleMeta meta;
-  BTFPACK_TRY(body, build_body(*impl_, meta));
-  std::string pre = encode_preamble(0);
+  std::uint64_t msize = 0;
+  BTFPACK_TRY(body, build_body(*impl_, meta, msize));
+  std::string pre = encode_preamble(0, msize);
   body.insert(body.begin(), pre.begin(), pre.end());
   return body;
 }

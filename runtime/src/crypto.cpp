@@ -2,9 +2,9 @@
 #include "crypto.h"
 
 #include <cstring>
-#include <stdexcept>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdexcept>
 
 #include "btfpack/c_free.h"
 
@@ -189,8 +189,8 @@ Result<Ed25519Sig> ed25519_sign(const Ed25519Seed &seed,
 
 bool ed25519_verify(const Ed25519Pk &pk, std::span<const std::uint8_t> msg,
                     const Ed25519Sig &sig) {
-  PkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                          pk.data(), pk.size()));
+  PkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pk.data(),
+                                          pk.size()));
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!key || !ctx ||
       EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) !=
@@ -251,8 +251,9 @@ std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
       if (v[k] < 0)
         return std::nullopt;
     }
-    std::uint32_t n = (std::uint32_t(v[0]) << 18) | (std::uint32_t(v[1]) << 12) |
-                      (std::uint32_t(v[2]) << 6) | std::uint32_t(v[3]);
+    std::uint32_t n = (std::uint32_t(v[0]) << 18) |
+                      (std::uint32_t(v[1]) << 12) | (std::uint32_t(v[2]) << 6) |
+                      std::uint32_t(v[3]);
     out.push_back(static_cast<std::uint8_t>(n >> 16));
     if (pad == 2) {
       if ((n & 0xffff) != 0) // non-canonical: unused bits set

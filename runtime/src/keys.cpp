@@ -39,8 +39,8 @@ Result<std::string_view> key_line(std::string_view text, std::string_view name,
   while (!rest.empty()) {
     auto nl = rest.find('\n');
     lines.push_back(trim_right(rest.substr(0, nl)));
-    rest = nl == std::string_view::npos ? std::string_view{}
-                                        : rest.substr(nl + 1);
+    rest =
+        nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
   }
   if (lines.size() == 1 && allow_bare)
     return lines[0];

@@ -66,7 +66,8 @@ Result<Signature> Signature::parse(std::string_view text,
                                    std::string_view name) {
   std::string n(name);
   auto bad = [&](const std::string &why) {
-    return make_error(Errc::corrupt, n + ": invalid minisign signature: " + why);
+    return make_error(Errc::corrupt,
+                      n + ": invalid minisign signature: " + why);
   };
   if (text.size() > MS_SIG_FILE_MAX)
     return bad("larger than " + std::to_string(MS_SIG_FILE_MAX) + " bytes");
@@ -126,7 +127,7 @@ Result<std::string> SecretKey::sign(std::span<const std::uint8_t> message,
                                     MS_SIGALG_HASHED.end());
   sigblob.insert(sigblob.end(), id_.begin(), id_.end());
   sigblob.insert(sigblob.end(), sig.begin(), sig.end());
-  std::string out = "untrusted comment: signature from btfpack secret key\n";
+  std::string out = "untrusted comment: btfpack signature\n";
   out += base64_encode(sigblob) + "\n";
   out += std::string(MS_TRUSTED_PREFIX) + std::string(trusted_comment) + "\n";
   out += base64_encode(gsig) + "\n";
