@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <fcntl.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -34,7 +35,7 @@ using test::TempDir;
 std::vector<std::uint8_t> object_btf(const std::string &obj,
                                      const fs::path &dir) {
   auto out = dir / (obj + ".btf");
-  auto r = run({"objcopy", "--dump-section", ".BTF=" + out.string(),
+  auto r = run({"llvm-objcopy", "--dump-section", ".BTF=" + out.string(),
                 (test::bpf_obj_dir() / obj).string(),
                 (dir / "scratch.o").string()});
   EXPECT_EQ(r.status, 0) << r.err;
@@ -72,7 +73,8 @@ protected:
       KernelKey k{"debian", "12", "x86_64", "6.1.0-" + std::to_string(i)};
       EXPECT_TRUE(w.add(k, btfs_.at(i)).ok());
     }
-    auto p = dir_ / (name + "-v" + std::to_string(version) + ".btfpack");
+    auto p = dir_ / (name + "-v" + std::to_string(version) + "-" +
+                     std::to_string(made_++) + ".btfpack");
     auto r = w.write(p, *key_);
     EXPECT_TRUE(r.ok()) << r.error().message;
     return p;
@@ -131,6 +133,7 @@ protected:
   fs::path pub_, store_;
   std::vector<PublicKey> trusted_;
   std::vector<std::vector<std::uint8_t>> btfs_;
+  int made_ = 0;
 };
 
 TEST_F(StoreTest, InstallListRollback) {
@@ -252,8 +255,9 @@ TEST_F(StoreTest, CrashAtEveryStepLeavesOldOrNew) {
     ASSERT_EQ(install(v1).status, 0);
     auto r = install(v2, {}, "BTFPACK_TEST_CRASH_AT=" + std::to_string(step));
     // 12 only fires when there is an unreferenced bundle to remove.
-    if (step != 12)
+    if (step != 12) {
       EXPECT_EQ(r.status, 128 + SIGKILL) << r.out << r.err;
+    }
     auto cur = current_sha();
     EXPECT_TRUE(cur == s1 || cur == s2) << cur;
     // The swap of `current` is step 10: from there on the new bundle.
@@ -303,7 +307,7 @@ TEST_F(StoreTest, RandomKillsLeaveOldOrNew) {
               store_.c_str(), "--allow-downgrade", (char *)nullptr);
       ::_exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 8000));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 40000));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
