@@ -11,6 +11,9 @@
 #include <set>
 #include <sstream>
 
+#include "btfpack/bundle.h"
+#include "btfpack/file_util.h"
+#include "btfpack/keys.h"
 #include "test_util.h"
 
 namespace btfpack {
@@ -245,6 +248,107 @@ TEST(Package, ThirdPartyBuildsAgainstInstalledPackage) {
   r = sh("LD_LIBRARY_PATH='" + libdir.string() + "' '" + cbin.string() +
          "' --help 2>&1");
   EXPECT_NE(r.out.find("usage"), std::string::npos) << r.out;
+}
+
+// bundle_package configures packaging/bundle-package for `bundle` and
+// builds its packages; returns the cmake/cpack status and output.
+test::CmdResult bundle_package(const fs::path &bundle, const fs::path &pub,
+                               const fs::path &dir) {
+  return sh("cmake -S '" +
+            (test::source_dir() / "packaging/bundle-package").string() +
+            "' -B '" + dir.string() + "' -DBUNDLE='" + bundle.string() +
+            "' -DBUNDLE_KEY='" + pub.string() + "' -DBTFPACK='" +
+            test::cli_path().string() + "' 2>&1 && cmake --build '" +
+            dir.string() + "' --target package 2>&1");
+}
+
+// A signed bundle wrapped in its own .deb/.rpm: installing the .deb into a
+// throwaway root runs `btfpack install` (postinst) into that root's store;
+// a lower bundle version is refused there too; a bundle that does not
+// verify cannot even be packaged.
+TEST(Package, BundlePackageInstallsThroughBtfpackInstall) {
+  TempDir t;
+  auto key = SecretKey::generate().value();
+  ASSERT_TRUE(write_key_pair(key, t / "release").ok());
+  auto pub = t / "release.pub";
+  auto btf = t / "input.btf";
+  auto r = sh("llvm-objcopy --dump-section .BTF='" + btf.string() + "' '" +
+              (test::bpf_obj_dir() / "nspid.bpf.o").string() + "' '" +
+              (t / "scratch.o").string() + "'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto make = [&](std::uint64_t version, const std::string &release) {
+    BundleMeta meta;
+    meta.name = "fleet";
+    meta.version = version;
+    BundleWriter w(meta);
+    EXPECT_TRUE(w.add({"debian", "12", "x86_64", release},
+                      read_file(btf).value())
+                    .ok());
+    auto p = t / ("fleet-" + std::to_string(version) + ".btfpack");
+    EXPECT_TRUE(w.write(p, key).ok());
+    return p;
+  };
+  auto v5 = make(5, "6.1.0-5"), v4 = make(4, "6.1.0-4");
+
+  r = bundle_package(v5, pub, t / "pkg5");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto deb = t / "pkg5/btfpack-bundle-fleet_5-1_all.deb";
+  auto rpm = t / "pkg5/btfpack-bundle-fleet-5-1.noarch.rpm";
+  ASSERT_TRUE(fs::exists(deb)) << r.out;
+  ASSERT_TRUE(fs::exists(rpm)) << r.out;
+  r = sh("dpkg-deb -f '" + deb.string() + "' Package Version Depends");
+  EXPECT_EQ(r.out, "Package: btfpack-bundle-fleet\nVersion: 5-1\n"
+                   "Depends: btfpack (>= 0.1)\n");
+  r = sh("dpkg-deb -c '" + deb.string() + "' | awk '{print $6}'");
+  auto files = lines(r.out);
+  EXPECT_TRUE(files.count("usr/share/btfpack/bundles/btfpack-bundle-fleet.btfpack"));
+  EXPECT_TRUE(files.count("etc/btfpack/keys/btfpack-bundle-fleet.pub"));
+  r = sh("rpm -qlp '" + rpm.string() + "' 2>/dev/null");
+  files = lines(r.out);
+  EXPECT_TRUE(files.count("usr/share/btfpack/bundles/btfpack-bundle-fleet.btfpack"));
+  EXPECT_TRUE(files.count("etc/btfpack/keys/btfpack-bundle-fleet.pub"));
+  r = sh("rpm -qp --scripts --requires '" + rpm.string() + "' 2>/dev/null");
+  EXPECT_NE(r.out.find("exec btfpack install"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("btfpack >= 0.1"), std::string::npos) << r.out;
+
+  // Install into a throwaway root; postinst runs (chrootless) with
+  // DPKG_ROOT set and the built btfpack first on PATH.
+  auto root = t / "root";
+  for (auto d : {"var/lib/dpkg/info", "var/lib/dpkg/updates"})
+    fs::create_directories(root / d);
+  std::ofstream(root / "var/lib/dpkg/status").close();
+  std::string dpkg = "PATH='" + test::cli_path().parent_path().string() +
+                     "':$PATH dpkg --root='" + root.string() +
+                     "' --force-not-root --force-depends "
+                     "--force-script-chrootless --log=/dev/null ";
+  r = sh(dpkg + "-i '" + deb.string() + "' 2>&1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("installed fleet version 5"), std::string::npos)
+      << r.out;
+  std::vector<PublicKey> trusted{PublicKey::read_file(pub).value()};
+  auto current = root / "var/lib/btfpack/bundles/current";
+  auto b = Bundle::open(current, trusted);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(b->meta().version, 5u);
+
+  // A package carrying a lower version: its postinst refuses, dpkg fails,
+  // the store keeps version 5.
+  r = bundle_package(v4, pub, t / "pkg4");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = sh(dpkg + "-i '" + (t / "pkg4/btfpack-bundle-fleet_4-1_all.deb").string() +
+         "' 2>&1");
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("--allow-downgrade"), std::string::npos) << r.out;
+  b = Bundle::open(current, trusted);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->meta().version, 5u);
+
+  // Signed by another key than BUNDLE_KEY: configure fails.
+  auto other = SecretKey::generate().value();
+  ASSERT_TRUE(write_key_pair(other, t / "other").ok());
+  r = bundle_package(v5, t / "other.pub", t / "pkgbad");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("does not verify"), std::string::npos) << r.out;
 }
 
 } // namespace
