@@ -5,8 +5,9 @@
 // trusted keys and the BTF cache live, and the environment variables that
 // move them (for tests and unusual hosts).
 //
-//   $BTFPACK_STORE      default /var/lib/btfpack/bundles; `current` in it
-//                       names (symlink to) the bundle in use
+//   $BTFPACK_STORE      default /var/lib/btfpack (docs/install-layout.md):
+//                       bundles/<file>.btfpack, `current` and `previous`
+//                       symlinks to the bundle in use and the one before
 //   $BTFPACK_KEYS_DIR   default /etc/btfpack/keys; every *.pub is trusted
 //   $BTFPACK_CACHE_DIR  default /var/cache/btfpack; root-owned BTF files
 #pragma once
@@ -16,8 +17,11 @@
 
 namespace btfpack::paths {
 
-constexpr const char *DEFAULT_STORE_DIR = "/var/lib/btfpack/bundles";
+constexpr const char *DEFAULT_STORE_DIR = "/var/lib/btfpack";
+constexpr const char *BUNDLES_SUBDIR = "bundles";
 constexpr const char *CURRENT_NAME = "current";
+constexpr const char *PREVIOUS_NAME = "previous";
+constexpr const char *LOCK_NAME = ".lock";
 constexpr const char *DEFAULT_KEYS_DIR = "/etc/btfpack/keys";
 constexpr const char *KEY_SUFFIX = ".pub";
 constexpr const char *DEFAULT_CACHE_DIR = "/var/cache/btfpack";
@@ -32,13 +36,21 @@ inline std::filesystem::path env_or(const char *name, const char *fallback) {
 }
 } // namespace detail
 
-// store_dir is $BTFPACK_STORE or /var/lib/btfpack/bundles.
+// store_dir is $BTFPACK_STORE or /var/lib/btfpack.
 inline std::filesystem::path store_dir() {
   return detail::env_or(ENV_STORE, DEFAULT_STORE_DIR);
 }
 // current_bundle is store_dir()/current: the bundle resolve uses by default.
 inline std::filesystem::path current_bundle() {
   return store_dir() / CURRENT_NAME;
+}
+// bundles_dir holds the installed bundle files.
+inline std::filesystem::path bundles_dir() {
+  return store_dir() / BUNDLES_SUBDIR;
+}
+// previous_bundle is what `btfpack rollback` returns to.
+inline std::filesystem::path previous_bundle() {
+  return store_dir() / PREVIOUS_NAME;
 }
 // keys_dir is $BTFPACK_KEYS_DIR or /etc/btfpack/keys.
 inline std::filesystem::path keys_dir() {
