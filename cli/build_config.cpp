@@ -75,12 +75,12 @@ Result<BuildConfig> parse_build_config(std::string_view text,
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded())
     return bad(name, "not valid JSON");
-  BTFPACK_CHECK(only_keys(j, "the configuration",
-                          {"archive", "select", "objects", "custom_kernels",
-                           "signing", "bundle", "report", "out", "cache_dir",
-                           "shard", "jobs", "fetch_jobs", "allow_failures",
-                           "$comment"},
-                          name));
+  BTFPACK_CHECK(
+      only_keys(j, "the configuration",
+                {"archive", "select", "objects", "custom_kernels", "signing",
+                 "bundle", "report", "out", "cache_dir", "shard", "jobs",
+                 "fetch_jobs", "allow_failures", "$comment"},
+                name));
   BuildConfig c;
   if (j.contains("archive")) {
     const auto &a = j["archive"];
@@ -99,8 +99,8 @@ Result<BuildConfig> parse_build_config(std::string_view text,
   }
   if (j.contains("select")) {
     const auto &s = j["select"];
-    BTFPACK_CHECK(only_keys(s, "select",
-                            {"distro", "version", "arch", "release"}, name));
+    BTFPACK_CHECK(
+        only_keys(s, "select", {"distro", "version", "arch", "release"}, name));
     BTFPACK_TRY(d, get_string(s, "distro", "select", name));
     BTFPACK_TRY(v, get_string(s, "version", "select", name));
     BTFPACK_TRY(a, get_string(s, "arch", "select", name));
@@ -133,8 +133,8 @@ Result<BuildConfig> parse_build_config(std::string_view text,
   }
   if (j.contains("bundle")) {
     const auto &b = j["bundle"];
-    BTFPACK_CHECK(only_keys(
-        b, "bundle", {"name", "version", "valid_days", "output"}, name));
+    BTFPACK_CHECK(only_keys(b, "bundle",
+                            {"name", "version", "valid_days", "output"}, name));
     BTFPACK_TRY(n, get_string(b, "name", "bundle", name));
     if (!n.empty())
       c.name = n;

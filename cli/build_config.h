@@ -22,8 +22,8 @@ struct BuildConfig {
   // file:// or a local directory) into `mirror`, or a local mirror
   // `archive_dir` used as is.
   std::string archive_url;
-  std::string listing;           // listing URL or file for the fetch
-  std::filesystem::path mirror;  // default ".btfpack/mirror"
+  std::string listing;          // listing URL or file for the fetch
+  std::filesystem::path mirror; // default ".btfpack/mirror"
   std::filesystem::path archive_dir;
   Filter select;
   std::vector<std::string> objects; // paths or glob patterns
@@ -33,7 +33,7 @@ struct BuildConfig {
   std::filesystem::path key_file;
   std::string key_env = "BTFPACK_SECRET_KEY";
   std::string name = "btfpack";
-  std::uint64_t version = 0; // 0: the creation time
+  std::uint64_t version = 0;   // 0: the creation time
   std::int64_t valid_days = 0; // 0: never expires
   std::filesystem::path bundle;
   std::filesystem::path report;

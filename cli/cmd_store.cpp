@@ -6,7 +6,7 @@
 //
 // The host's bundle store (runtime/include/btfpack/store.h). Keys default
 // to every *.pub of the trusted keys directory, the store to
-// /var/lib/btfpack/bundles (paths.h; BTFPACK_KEYS_DIR and BTFPACK_STORE
+// /var/lib/btfpack (paths.h; BTFPACK_KEYS_DIR and BTFPACK_STORE
 // move them).
 #include <cstdio>
 #include <memory>
@@ -34,7 +34,7 @@ void add_common(CLI::App *sub, StoreArgs &a) {
                   "every *.pub in $BTFPACK_KEYS_DIR or /etc/btfpack/keys)");
   sub->add_option("--store", a.store,
                   "bundle store directory (default: $BTFPACK_STORE or "
-                  "/var/lib/btfpack/bundles)");
+                  "/var/lib/btfpack)");
 }
 
 std::filesystem::path store_dir(const StoreArgs &a) {
@@ -53,14 +53,11 @@ Result<std::vector<PublicKey>> trusted_keys(const StoreArgs &a) {
 }
 
 nlohmann::json to_json(const StoredBundle &s) {
-  nlohmann::json j = {{"file", s.file},
-                      {"name", s.name},
-                      {"version", s.version},
-                      {"manifest_sha256", s.manifest_sha256},
-                      {"size", s.size},
-                      {"current", s.current},
-                      {"previous", s.previous},
-                      {"verified", s.verified}};
+  nlohmann::json j = {
+      {"file", s.file},         {"name", s.name},
+      {"version", s.version},   {"manifest_sha256", s.manifest_sha256},
+      {"size", s.size},         {"current", s.current},
+      {"previous", s.previous}, {"verified", s.verified}};
   if (s.verified) {
     j["signer"] = s.signer;
     j["entries"] = s.entries;
@@ -145,10 +142,12 @@ void do_list(Cli &cli, const StoreArgs &a) {
     return;
   }
   for (const auto &s : list.value()) {
-    const char *role = s.current ? "current " : s.previous ? "previous" : "-       ";
-    std::string state = keys.empty()    ? "not verified (no trusted key)"
-                        : s.verified    ? "verified, signer " + s.signer
-                                        : "FAILED: " + s.verify_error;
+    const char *role = s.current    ? "current "
+                       : s.previous ? "previous"
+                                    : "-       ";
+    std::string state = keys.empty() ? "not verified (no trusted key)"
+                        : s.verified ? "verified, signer " + s.signer
+                                     : "FAILED: " + s.verify_error;
     std::printf("%s %s version %llu %s %llu bytes: %s\n", role, s.name.c_str(),
                 static_cast<unsigned long long>(s.version),
                 short_sha(s.manifest_sha256).c_str(),

@@ -13,6 +13,7 @@
 
 #include "btfpack/bundle.h"
 #include "btfpack/file_util.h"
+#include "btfpack/paths.h"
 #include "btfpack/unique_fd.h"
 
 namespace btfpack {
@@ -23,9 +24,10 @@ namespace {
 
 constexpr std::string_view kSuffix = ".btfpack";
 constexpr std::string_view kTmpPrefix = ".tmp-";
-constexpr const char *kCurrent = "current";
-constexpr const char *kPrevious = "previous";
-constexpr const char *kLock = ".lock";
+constexpr const char *kCurrent = paths::CURRENT_NAME;
+constexpr const char *kPrevious = paths::PREVIOUS_NAME;
+constexpr const char *kLock = paths::LOCK_NAME;
+const std::string kBundles = paths::BUNDLES_SUBDIR;
 constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
 
 // crash_point kills the process at step `n` of an install when
@@ -43,8 +45,8 @@ void crash_point(int n) {
 
 Error sys_error(const std::string &what, const fs::path &path) {
   int err = errno;
-  return make_error(Errc::io, what + " " + path.string() + ": " +
-                                  errno_message(err));
+  return make_error(Errc::io,
+                    what + " " + path.string() + ": " + errno_message(err));
 }
 
 // sanitize keeps a bundle name usable in a file name without '-' (the
@@ -74,8 +76,7 @@ struct NameParts {
 
 // parse_file_name splits "<name>-<version>-<digest>.btfpack".
 std::optional<NameParts> parse_file_name(std::string_view f) {
-  if (f.size() <= kSuffix.size() || !f.ends_with(kSuffix) ||
-      f.starts_with("."))
+  if (f.size() <= kSuffix.size() || !f.ends_with(kSuffix) || f.starts_with("."))
     return std::nullopt;
   f.remove_suffix(kSuffix.size());
   auto d = f.rfind('-');
@@ -108,12 +109,16 @@ Result<std::optional<std::string>> read_link(const fs::path &dir,
     return sys_error("read link", p);
   }
   std::string target(buf, static_cast<std::size_t>(n));
-  if (target.find('/') != std::string::npos || !parse_file_name(target))
+  std::string file;
+  if (target.starts_with(kBundles + "/"))
+    file = target.substr(kBundles.size() + 1);
+  if (file.empty() || file.find('/') != std::string::npos ||
+      !parse_file_name(file))
     return make_error(Errc::corrupt,
                       p.string() + " points to '" + target +
                           "', not to a bundle of the store: remove the link "
                           "and install again");
-  return std::optional<std::string>{target};
+  return std::optional<std::string>{file};
 }
 
 Result<void> fsync_dir(const fs::path &dir) {
@@ -125,10 +130,11 @@ Result<void> fsync_dir(const fs::path &dir) {
   return ok();
 }
 
-// replace_link points `link` at `target` atomically: a new symlink under a
-// temporary name, renamed over the old one.
+// replace_link points `link` at bundles/`file` atomically: a new symlink
+// under a temporary name, renamed over the old one.
 Result<void> replace_link(const fs::path &dir, const char *link,
-                          const std::string &target) {
+                          const std::string &file) {
+  auto target = kBundles + "/" + file;
   auto tmp = dir / (std::string(kTmpPrefix) + link);
   ::unlink(tmp.c_str());
   if (::symlink(target.c_str(), tmp.c_str()) != 0)
@@ -310,9 +316,8 @@ Result<std::vector<PublicKey>> read_trusted_keys(const fs::path &dir) {
       files.push_back(e.path());
   }
   if (ec && ec != std::errc::no_such_file_or_directory)
-    return make_error(Errc::io,
-                      "read keys directory " + dir.string() + ": " +
-                          ec.message());
+    return make_error(Errc::io, "read keys directory " + dir.string() + ": " +
+                                    ec.message());
   std::sort(files.begin(), files.end());
   std::vector<PublicKey> keys;
   for (const auto &f : files) {
@@ -337,23 +342,26 @@ Result<Store> Store::open(const fs::path &dir, bool create) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec)
-      return make_error(Errc::io, "create bundle store " + dir.string() +
-                                      ": " + ec.message());
+      return make_error(Errc::io, "create bundle store " + dir.string() + ": " +
+                                      ec.message());
     ::chmod(dir.c_str(), 0755);
   } else if (!S_ISDIR(st.st_mode)) {
     return make_error(Errc::invalid_argument,
                       "bundle store " + dir.string() + " is not a directory");
   }
+  auto bdir = dir / kBundles;
+  if (create && ::mkdir(bdir.c_str(), 0755) != 0 && errno != EEXIST)
+    return sys_error("create", bdir);
   return Store(dir);
 }
 
 Result<fs::path> Store::current_path() const {
   BTFPACK_TRY(cur, read_link(dir_, kCurrent));
   if (!cur)
-    return make_error(Errc::not_found,
-                      "no bundle installed in " + dir_.string() +
-                          ": run `btfpack install BUNDLE`");
-  return dir_ / *cur;
+    return make_error(Errc::not_found, "no bundle installed in " +
+                                           dir_.string() +
+                                           ": run `btfpack install BUNDLE`");
+  return dir_ / kBundles / *cur;
 }
 
 Result<InstallResult> Store::install(const fs::path &bundle,
@@ -361,9 +369,11 @@ Result<InstallResult> Store::install(const fs::path &bundle,
                                      const InstallOptions &opts) {
   BTFPACK_TRY(lock, lock_store(dir_));
   crash_point(1);
+  auto bdir = dir_ / kBundles;
   remove_temps(dir_);
+  remove_temps(bdir);
 
-  BTFPACK_TRY(tmp, copy_into_store(bundle, dir_));
+  BTFPACK_TRY(tmp, copy_into_store(bundle, bdir));
   RemoveOnExit guard(tmp);
   auto verified = open_verified(tmp, trusted, opts);
   if (!verified)
@@ -411,12 +421,12 @@ Result<InstallResult> Store::install(const fs::path &bundle,
     res.replaced = old;
   }
 
-  auto final_path = dir_ / final_name;
+  auto final_path = bdir / final_name;
   if (::rename(tmp.c_str(), final_path.c_str()) != 0)
     return sys_error("rename into", final_path);
   guard.release();
   crash_point(7);
-  BTFPACK_CHECK(fsync_dir(dir_));
+  BTFPACK_CHECK(fsync_dir(bdir));
   crash_point(8);
   if (cur) {
     BTFPACK_CHECK(replace_link(dir_, kPrevious, *cur));
@@ -427,8 +437,8 @@ Result<InstallResult> Store::install(const fs::path &bundle,
   crash_point(10);
   BTFPACK_CHECK(fsync_dir(dir_));
   crash_point(11);
-  remove_unreferenced(dir_, final_name, prev);
-  (void)fsync_dir(dir_);
+  remove_unreferenced(bdir, final_name, prev);
+  (void)fsync_dir(bdir);
   crash_point(13);
   return res;
 }
@@ -436,17 +446,19 @@ Result<InstallResult> Store::install(const fs::path &bundle,
 Result<StoredBundle> Store::rollback(std::span<const PublicKey> trusted,
                                      const InstallOptions &opts) {
   BTFPACK_TRY(lock, lock_store(dir_));
+  auto bdir = dir_ / kBundles;
   remove_temps(dir_);
+  remove_temps(bdir);
   BTFPACK_TRY(cur, read_link(dir_, kCurrent));
   BTFPACK_TRY(prev, read_link(dir_, kPrevious));
   if (!prev || (cur && *cur == *prev))
     return make_error(Errc::not_found, "no previous bundle in " +
                                            dir_.string() +
                                            ": nothing to roll back to");
-  auto verified = open_verified(dir_ / *prev, trusted, opts);
+  auto verified = open_verified(bdir / *prev, trusted, opts);
   if (!verified)
     return with_context(std::move(verified).error(),
-                        "verify previous bundle " + (dir_ / *prev).string());
+                        "verify previous bundle " + (bdir / *prev).string());
   if (cur)
     BTFPACK_CHECK(replace_link(dir_, kPrevious, *cur));
   BTFPACK_CHECK(replace_link(dir_, kCurrent, *prev));
@@ -454,7 +466,7 @@ Result<StoredBundle> Store::rollback(std::span<const PublicKey> trusted,
   auto s = describe(*prev, verified.value());
   s.current = true;
   std::error_code ec;
-  s.size = fs::file_size(dir_ / *prev, ec);
+  s.size = fs::file_size(bdir / *prev, ec);
   return s;
 }
 
@@ -465,7 +477,7 @@ Store::list(std::span<const PublicKey> trusted,
   BTFPACK_TRY(prev, read_link(dir_, kPrevious));
   std::vector<StoredBundle> out;
   std::error_code ec;
-  for (const auto &e : fs::directory_iterator(dir_, ec)) {
+  for (const auto &e : fs::directory_iterator(dir_ / kBundles, ec)) {
     auto f = e.path().filename().string();
     auto parts = parse_file_name(f);
     if (!parts || !e.is_regular_file(ec))
@@ -491,9 +503,8 @@ Store::list(std::span<const PublicKey> trusted,
     out.push_back(std::move(s));
   }
   if (ec)
-    return make_error(Errc::io,
-                      "read bundle store " + dir_.string() + ": " +
-                          ec.message());
+    return make_error(Errc::io, "read bundle store " + dir_.string() + ": " +
+                                    ec.message());
   auto rank = [](const StoredBundle &s) {
     return s.current ? 0 : s.previous ? 1 : 2;
   };

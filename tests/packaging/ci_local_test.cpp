@@ -40,18 +40,18 @@ TEST(CiLocalRun, ShardsMergeEqualsSingleMachine) {
   fs::create_directories(t / "build/bpf");
   for (const char *o : {"parentchain.bpf.o", "taskstate.bpf.o", "nspid.bpf.o"})
     fs::copy_file(test::bpf_obj_dir() / o, t / "build/bpf" / o);
-  json cfg = {
-      {"archive",
-       {{"url", test::corpus_archive().string()}, {"mirror", ".btfpack/mirror"}}},
-      {"select", {{"arch", "x86_64"}}},
-      {"objects", {"build/bpf/*.bpf.o"}},
-      {"signing", {{"key_env", "BTFPACK_SECRET_KEY"}}},
-      {"bundle",
-       {{"name", "corpus-agent"},
-        {"version", 3},
-        {"valid_days", 30},
-        {"output", "out/corpus-agent.btfpack"}}},
-      {"cache_dir", ".btfpack/cache"}};
+  json cfg = {{"archive",
+               {{"url", test::corpus_archive().string()},
+                {"mirror", ".btfpack/mirror"}}},
+              {"select", {{"arch", "x86_64"}}},
+              {"objects", {"build/bpf/*.bpf.o"}},
+              {"signing", {{"key_env", "BTFPACK_SECRET_KEY"}}},
+              {"bundle",
+               {{"name", "corpus-agent"},
+                {"version", 3},
+                {"valid_days", 30},
+                {"output", "out/corpus-agent.btfpack"}}},
+              {"cache_dir", ".btfpack/cache"}};
   std::ofstream(t / "btfpack.json") << cfg.dump(2);
 
   std::string env = "cd " + q(t.path()) + " && BTFPACK=" + q(test::cli_path()) +
@@ -128,8 +128,7 @@ TEST(CiLocalRun, ConfigErrorsNameTheProblem) {
   EXPECT_NE(r.out.find("unknown key 'verison' in bundle"), std::string::npos)
       << r.out;
   std::ofstream(t / "ok.json") << R"({"objects": ["nothing/*.bpf.o"]})";
-  r = sh(cli + " build " + q(t / "ok.json") +
-         " --bundle x.btfpack 2>&1");
+  r = sh(cli + " build " + q(t / "ok.json") + " --bundle x.btfpack 2>&1");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("matches no file"), std::string::npos) << r.out;
   r = sh(cli + " build " + q(t / "ok.json") + " --object " +

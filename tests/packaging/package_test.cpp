@@ -48,7 +48,8 @@ std::vector<std::string> required_files() {
           "usr/share/btfpack/ci/gitlab-ci.yml",
           "usr/share/btfpack/bundle-package/CMakeLists.txt",
           "etc/btfpack/keys",
-          "var/lib/btfpack/bundles"};
+          "var/lib/btfpack/bundles",
+          "var/cache/btfpack"};
 }
 
 // cpack builds one package kind from the project's build tree.
@@ -100,8 +101,9 @@ TEST(Package, DebInstallsIntoThrowawayRoot) {
   ASSERT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("Package: btfpack"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("libc6"), std::string::npos) << r.out;
-  auto needs_bpf = sh("readelf -d '" + (kBuild / "packaging/libbtfpack.so").string() +
-                      "' | grep -q 'libbpf.so'");
+  auto needs_bpf =
+      sh("readelf -d '" + (kBuild / "packaging/libbtfpack.so").string() +
+         "' | grep -q 'libbpf.so'");
   if (needs_bpf.status == 0) {
     EXPECT_NE(r.out.find("libbpf1"), std::string::npos) << r.out;
   }
@@ -156,8 +158,7 @@ TEST(Package, RpmFileListAndScripts) {
   r = sh("rpm -qp --scripts '" + rpm.string() + "' 2>/dev/null");
   EXPECT_NE(r.out.find("ldconfig"), std::string::npos) << r.out;
   r = sh("rpm -qp --provides '" + rpm.string() + "' 2>/dev/null");
-  EXPECT_NE(r.out.find("libbtfpack.so.0()(64bit)"), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("libbtfpack.so.0()(64bit)"), std::string::npos) << r.out;
   r = sh("rpm -qp --qf '%{NAME} %{VERSION} %{LICENSE}' '" + rpm.string() +
          "' 2>/dev/null");
   EXPECT_EQ(r.out, std::string("btfpack ") + BTFPACK_VERSION + " Apache-2.0");
@@ -281,9 +282,9 @@ TEST(Package, BundlePackageInstallsThroughBtfpackInstall) {
     meta.name = "fleet";
     meta.version = version;
     BundleWriter w(meta);
-    EXPECT_TRUE(w.add({"debian", "12", "x86_64", release},
-                      read_file(btf).value())
-                    .ok());
+    EXPECT_TRUE(
+        w.add({"debian", "12", "x86_64", release}, read_file(btf).value())
+            .ok());
     auto p = t / ("fleet-" + std::to_string(version) + ".btfpack");
     EXPECT_TRUE(w.write(p, key).ok());
     return p;
@@ -301,11 +302,13 @@ TEST(Package, BundlePackageInstallsThroughBtfpackInstall) {
                    "Depends: btfpack (>= 0.1)\n");
   r = sh("dpkg-deb -c '" + deb.string() + "' | awk '{print $6}'");
   auto files = lines(r.out);
-  EXPECT_TRUE(files.count("usr/share/btfpack/bundles/btfpack-bundle-fleet.btfpack"));
+  EXPECT_TRUE(
+      files.count("usr/share/btfpack/bundles/btfpack-bundle-fleet.btfpack"));
   EXPECT_TRUE(files.count("etc/btfpack/keys/btfpack-bundle-fleet.pub"));
   r = sh("rpm -qlp '" + rpm.string() + "' 2>/dev/null");
   files = lines(r.out);
-  EXPECT_TRUE(files.count("usr/share/btfpack/bundles/btfpack-bundle-fleet.btfpack"));
+  EXPECT_TRUE(
+      files.count("usr/share/btfpack/bundles/btfpack-bundle-fleet.btfpack"));
   EXPECT_TRUE(files.count("etc/btfpack/keys/btfpack-bundle-fleet.pub"));
   r = sh("rpm -qp --scripts --requires '" + rpm.string() + "' 2>/dev/null");
   EXPECT_NE(r.out.find("exec btfpack install"), std::string::npos) << r.out;
@@ -326,7 +329,7 @@ TEST(Package, BundlePackageInstallsThroughBtfpackInstall) {
   EXPECT_NE(r.out.find("installed fleet version 5"), std::string::npos)
       << r.out;
   std::vector<PublicKey> trusted{PublicKey::read_file(pub).value()};
-  auto current = root / "var/lib/btfpack/bundles/current";
+  auto current = root / "var/lib/btfpack/current";
   auto b = Bundle::open(current, trusted);
   ASSERT_TRUE(b.ok()) << b.error().message;
   EXPECT_EQ(b->meta().version, 5u);
@@ -335,8 +338,8 @@ TEST(Package, BundlePackageInstallsThroughBtfpackInstall) {
   // the store keeps version 5.
   r = bundle_package(v4, pub, t / "pkg4");
   ASSERT_EQ(r.status, 0) << r.out;
-  r = sh(dpkg + "-i '" + (t / "pkg4/btfpack-bundle-fleet_4-1_all.deb").string() +
-         "' 2>&1");
+  r = sh(dpkg + "-i '" +
+         (t / "pkg4/btfpack-bundle-fleet_4-1_all.deb").string() + "' 2>&1");
   EXPECT_NE(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("--allow-downgrade"), std::string::npos) << r.out;
   b = Bundle::open(current, trusted);

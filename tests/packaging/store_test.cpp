@@ -35,9 +35,9 @@ using test::TempDir;
 std::vector<std::uint8_t> object_btf(const std::string &obj,
                                      const fs::path &dir) {
   auto out = dir / (obj + ".btf");
-  auto r = run({"llvm-objcopy", "--dump-section", ".BTF=" + out.string(),
-                (test::bpf_obj_dir() / obj).string(),
-                (dir / "scratch.o").string()});
+  auto r =
+      run({"llvm-objcopy", "--dump-section", ".BTF=" + out.string(),
+           (test::bpf_obj_dir() / obj).string(), (dir / "scratch.o").string()});
   EXPECT_EQ(r.status, 0) << r.err;
   auto bytes = read_file(out);
   EXPECT_TRUE(bytes.ok());
@@ -94,10 +94,11 @@ protected:
       cmd += " '" + a + "'";
     return test::sh(cmd);
   }
-  test::CmdResult install(const fs::path &b, std::vector<std::string> extra = {},
+  test::CmdResult install(const fs::path &b,
+                          std::vector<std::string> extra = {},
                           const std::string &env = "") {
-    std::vector<std::string> a = {"install", b.string(), "--key",
-                                  pub_.string(), "--store", store_.string()};
+    std::vector<std::string> a = {"install",     b.string(), "--key",
+                                  pub_.string(), "--store",  store_.string()};
     a.insert(a.end(), extra.begin(), extra.end());
     return cli(a, env);
   }
@@ -117,14 +118,15 @@ protected:
   }
   std::size_t bundle_files() {
     std::size_t n = 0;
-    for (auto &e : fs::directory_iterator(store_))
+    for (auto &e : fs::directory_iterator(store_ / "bundles"))
       n += e.path().extension() == ".btfpack";
     return n;
   }
   bool has_temps() {
-    for (auto &e : fs::directory_iterator(store_))
-      if (e.path().filename().string().starts_with(".tmp-"))
-        return true;
+    for (auto d : {store_, store_ / "bundles"})
+      for (auto &e : fs::directory_iterator(d))
+        if (e.path().filename().string().starts_with(".tmp-"))
+          return true;
     return false;
   }
 
@@ -184,8 +186,8 @@ TEST_F(StoreTest, RefusesDowngradeUnlessAsked) {
   auto v2 = make_bundle(2, {1});
   auto v2b = make_bundle(2, {2}, "agent");
   ASSERT_EQ(install(v2).status, 0);
-  auto r = cli({"-j", "install", v1.string(), "--key", pub_.string(),
-                "--store", store_.string()});
+  auto r = cli({"-j", "install", v1.string(), "--key", pub_.string(), "--store",
+                store_.string()});
   EXPECT_EQ(r.status, 1);
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["code"], "downgrade");
@@ -238,7 +240,8 @@ TEST_F(StoreTest, RefusesTamperedAndUntrustedBundles) {
 TEST_F(StoreTest, RollbackWithoutPreviousFails) {
   auto v1 = make_bundle(1, {0});
   ASSERT_EQ(install(v1).status, 0);
-  auto r = cli({"rollback", "--key", pub_.string(), "--store", store_.string()});
+  auto r =
+      cli({"rollback", "--key", pub_.string(), "--store", store_.string()});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("nothing to roll back to"), std::string::npos) << r.err;
 }
@@ -290,7 +293,14 @@ TEST_F(StoreTest, RandomKillsLeaveOldOrNew) {
     versions.push_back(make_bundle(v, {0, v % 3}));
     shas.push_back(sha_of(versions.back()));
   }
+  // Kill at uniformly random moments over the length of a whole install
+  // (startup, verify, copy, swaps), measured here, plus some slack.
+  auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(install(versions[0]).status, 0);
+  auto span_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::steady_clock::now() - t0)
+                     .count() *
+                 3 / 2;
   std::mt19937 rng(42);
   int killed = 0, completed = 0;
   std::size_t cur_idx = 0;
@@ -307,7 +317,8 @@ TEST_F(StoreTest, RandomKillsLeaveOldOrNew) {
               store_.c_str(), "--allow-downgrade", (char *)nullptr);
       ::_exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 40000));
+    std::this_thread::sleep_for(std::chrono::microseconds(
+        rng() % static_cast<std::uint64_t>(span_us + 1)));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -326,8 +337,8 @@ TEST_F(StoreTest, RandomKillsLeaveOldOrNew) {
   EXPECT_GT(completed, 0);
   RecordProperty("killed", killed);
   RecordProperty("completed", completed);
-  auto r = install(versions[(cur_idx + 1) % versions.size()],
-                   {"--allow-downgrade"});
+  auto r =
+      install(versions[(cur_idx + 1) % versions.size()], {"--allow-downgrade"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_FALSE(has_temps());
   EXPECT_LE(bundle_files(), 2u);

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The bundle store of an installed host (default /var/lib/btfpack/bundles,
-// see paths.h): verified bundles, a `current` symlink naming the one in use
-// and a `previous` one kept for rollback. Installing verifies the bundle
+// The bundle store of an installed host (default /var/lib/btfpack, see
+// paths.h): verified bundles, a `current` symlink naming the one in use and
+// a `previous` one kept for rollback. Installing verifies the bundle
 // (signature and every blob) as copied into the store, refuses a lower
 // bundle version unless asked (rollback protection), and swaps `current` by
 // renaming a new symlink over it, so a crash at any moment leaves either the
 // old or the new bundle current, complete and verified. Installs are
 // serialized with flock(2) on `.lock`.
 //
-//   <store>/<name>-<version>-<manifest sha256[0:16]>.btfpack
-//   <store>/current  -> <file>      (relative link)
-//   <store>/previous -> <file>
+//   <store>/bundles/<name>-<version>-<manifest sha256[0:16]>.btfpack
+//   <store>/current  -> bundles/<file>      (relative links)
+//   <store>/previous -> bundles/<file>
 //   <store>/.lock
 #pragma once
 
@@ -58,11 +58,13 @@ struct InstallResult {
 
 // read_trusted_keys reads every *.pub file of `dir` (minisign format),
 // sorted by file name. Errc::not_found when there is none.
-Result<std::vector<PublicKey>> read_trusted_keys(const std::filesystem::path &dir);
+Result<std::vector<PublicKey>>
+read_trusted_keys(const std::filesystem::path &dir);
 
 class Store {
 public:
-  // open uses `dir` as the store; create makes it (0755) when missing.
+  // open uses `dir` as the store; create makes it and bundles/ (0755)
+  // when missing.
   static Result<Store> open(const std::filesystem::path &dir, bool create);
 
   const std::filesystem::path &dir() const { return dir_; }
