@@ -62,12 +62,15 @@ Result<Bpftool> find_bpftool(const fs::path &explicit_path) {
                                         ver.err.substr(0, 200));
   std::istringstream lines(ver.out);
   std::string line;
+  // "<argv0> v7.1.0" (bpftool prints its own argv[0]), "using libbpf v1.1".
+  bool first = true;
   while (std::getline(lines, line)) {
-    auto v = line.find(" v");
-    if (line.rfind("bpftool ", 0) == 0 && v != std::string::npos)
+    auto v = line.rfind(" v");
+    if (first && v != std::string::npos)
       b.version = line.substr(v + 1);
     else if (line.rfind("using libbpf ", 0) == 0)
       b.libbpf = line.substr(13);
+    first = false;
   }
   if (b.version.empty())
     return make_error(Errc::unsupported,
