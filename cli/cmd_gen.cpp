@@ -90,8 +90,8 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
   o.cache_dir = a.cache;
   o.use_cache = !a.no_cache;
   o.bpftool = a.bpftool;
-  o.timeout = std::chrono::milliseconds(
-      static_cast<std::int64_t>(a.timeout * 1000));
+  o.timeout =
+      std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout * 1000));
   if (a.archive.empty() && a.custom.empty() && a.extra.empty()) {
     fail(cli, make_error(Errc::invalid_argument,
                          "nothing to minimize: give --archive DIR, --custom "
@@ -100,8 +100,8 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
     return;
   }
   if (!a.bundle.bundle.empty() && a.bundle.key.empty()) {
-    fail(cli, make_error(Errc::invalid_argument,
-                         "--bundle needs --key SECRET_KEY"));
+    fail(cli,
+         make_error(Errc::invalid_argument, "--bundle needs --key SECRET_KEY"));
     cli.exit_code = EXIT_USAGE;
     return;
   }
@@ -156,11 +156,11 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
     std::cerr << bg::report_summary(*run);
   std::size_t failed = run->count(bg::Status::failed);
   if (failed && !a.bundle.allow_failures)
-    return fail(cli, make_error(Errc::failed,
-                                std::to_string(failed) +
-                                    " kernel(s) failed (see the report); "
-                                    "no bundle written; pass "
-                                    "--allow-failures to accept"));
+    return fail(
+        cli, make_error(Errc::failed, std::to_string(failed) +
+                                          " kernel(s) failed (see the report); "
+                                          "no bundle written; pass "
+                                          "--allow-failures to accept"));
   if (!a.bundle.bundle.empty()) {
     auto w = bg::write_bundle(*run, *params, a.bundle.bundle, *key);
     if (!w.ok())
@@ -194,9 +194,10 @@ void add_gen_command(CLI::App &app, Cli &cli) {
   sub->add_option("--version", a->version, "only this distro version");
   sub->add_option("--arch", a->arch, "only this arch folder");
   sub->add_option("--release", a->release, "only releases matching GLOB");
-  sub->add_option("--custom", a->custom,
-                  "custom kernels: DIR/<distro>/<version>/<arch>/<release>.btf "
-                  "(raw BTF or ELF with .BTF), .btf.tar.xz or vmlinux-<release>");
+  sub->add_option(
+      "--custom", a->custom,
+      "custom kernels: DIR/<distro>/<version>/<arch>/<release>.btf "
+      "(raw BTF or ELF with .BTF), .btf.tar.xz or vmlinux-<release>");
   sub->add_option("--extra", a->extra,
                   "one custom kernel: DISTRO/VERSION/ARCH/RELEASE=FILE");
   sub->add_option("--cache", a->cache,
@@ -231,8 +232,8 @@ void add_merge_command(CLI::App &app, Cli &cli) {
     if (!key.ok())
       return fail(cli, key.error());
     std::vector<std::filesystem::path> dirs(shards->begin(), shards->end());
-    auto r = bg::merge_shards(dirs, *params, b->bundle, *key,
-                              b->allow_failures);
+    auto r =
+        bg::merge_shards(dirs, *params, b->bundle, *key, b->allow_failures);
     if (!r.ok())
       return fail(cli, r.error());
     if (cli.json)

@@ -41,15 +41,14 @@ Result<void> Cache::put_blob(const Sha256 &digest,
   std::error_code ec;
   fs::create_directories(p.parent_path(), ec);
   if (ec)
-    return make_error(Errc::io, "create cache dir " +
-                                    p.parent_path().string() + ": " +
-                                    ec.message() + " (check --cache)");
+    return make_error(Errc::io, "create cache dir " + p.parent_path().string() +
+                                    ": " + ec.message() + " (check --cache)");
   return write_file_atomic(p, bytes, 0644);
 }
 
 std::optional<EntryResult> Cache::get(const std::string &key) const {
-  fs::path p = dir_ / CACHE_VERSION / "results" / key.substr(0, 2) /
-               (key + ".json");
+  fs::path p =
+      dir_ / CACHE_VERSION / "results" / key.substr(0, 2) / (key + ".json");
   std::error_code ec;
   if (!fs::is_regular_file(p, ec))
     return std::nullopt;
@@ -69,19 +68,19 @@ std::optional<EntryResult> Cache::get(const std::string &key) const {
 }
 
 Result<void> Cache::put(const std::string &key, const EntryResult &r) const {
-  fs::path p = dir_ / CACHE_VERSION / "results" / key.substr(0, 2) /
-               (key + ".json");
+  fs::path p =
+      dir_ / CACHE_VERSION / "results" / key.substr(0, 2) / (key + ".json");
   std::error_code ec;
   fs::create_directories(p.parent_path(), ec);
   if (ec)
-    return make_error(Errc::io, "create cache dir " +
-                                    p.parent_path().string() + ": " +
-                                    ec.message() + " (check --cache)");
+    return make_error(Errc::io, "create cache dir " + p.parent_path().string() +
+                                    ": " + ec.message() + " (check --cache)");
   return write_file_atomic(p, entry_outcome_to_json(r).dump());
 }
 
 fs::path Cache::index_path(const fs::path &archive) const {
-  std::string h = to_hex(sha256(fs::absolute(archive).lexically_normal().string()));
+  std::string h =
+      to_hex(sha256(fs::absolute(archive).lexically_normal().string()));
   return dir_ / CACHE_VERSION / "index" / (h + ".json");
 }
 

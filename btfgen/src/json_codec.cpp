@@ -42,8 +42,8 @@ json entry_outcome_to_json(const EntryResult &r) {
   }
   json f = json::array();
   for (const auto &x : r.findings) {
-    json e = {{"object", x.object}, {"section", x.section},
-              {"kind", x.kind},     {"spec", x.spec},
+    json e = {{"object", x.object},     {"section", x.section},
+              {"kind", x.kind},         {"spec", x.spec},
               {"severity", x.severity}, {"message", x.message}};
     if (x.relo >= 0)
       e["relo"] = x.relo;
@@ -100,19 +100,15 @@ bool entry_outcome_from_json(const json &j, EntryResult &r) {
 }
 
 json entry_to_json(const EntryResult &r) {
-  json j = {{"distro", r.kernel.key.distro},
-            {"version", r.kernel.key.version},
-            {"arch", r.kernel.key.arch},
-            {"release", r.kernel.key.release},
-            {"path", r.kernel.path},
-            {"source", r.kernel.source},
+  json j = {{"distro", r.kernel.key.distro},  {"version", r.kernel.key.version},
+            {"arch", r.kernel.key.arch},      {"release", r.kernel.key.release},
+            {"path", r.kernel.path},          {"source", r.kernel.source},
             {"input_sha256", r.kernel.sha256}};
   json o = entry_outcome_to_json(r);
   j.update(o);
   j["cached"] = r.cached;
-  j["seconds"] = {{"unpack", r.unpack_s},
-                  {"bpftool", r.bpftool_s},
-                  {"check", r.check_s}};
+  j["seconds"] = {
+      {"unpack", r.unpack_s}, {"bpftool", r.bpftool_s}, {"check", r.check_s}};
   return j;
 }
 

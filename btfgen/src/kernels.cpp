@@ -35,8 +35,7 @@ Result<std::vector<Kernel>> scan_custom_dir(const fs::path &dir) {
     return make_error(Errc::io, "read " + dir.string() + ": " + ec.message());
   for (; it != end; it.increment(ec)) {
     if (ec)
-      return make_error(Errc::io,
-                        "read " + dir.string() + ": " + ec.message());
+      return make_error(Errc::io, "read " + dir.string() + ": " + ec.message());
     if (!it->is_regular_file(ec))
       continue;
     fs::path rel = fs::relative(it->path(), dir, ec);
@@ -65,8 +64,8 @@ Result<std::vector<Kernel>> scan_custom_dir(const fs::path &dir) {
     if (!valid_component(k.key.distro) || !valid_component(k.key.version) ||
         !valid_component(k.key.arch) || !valid_component(k.key.release))
       continue;
-    k.path = "custom:" + k.key.distro + "/" + k.key.version + "/" +
-             k.key.arch + "/" + k.key.release;
+    k.path = "custom:" + k.key.distro + "/" + k.key.version + "/" + k.key.arch +
+             "/" + k.key.release;
     k.file = fs::absolute(it->path());
     k.size = it->file_size(ec);
     k.source = "custom";
@@ -113,8 +112,7 @@ Result<Kernel> parse_extra_kernel(std::string_view spec) {
   std::error_code ec;
   k.size = fs::file_size(k.file, ec);
   if (ec)
-    return make_error(Errc::not_found,
-                      "--extra " + file + ": " + ec.message());
+    return make_error(Errc::not_found, "--extra " + file + ": " + ec.message());
   return k;
 }
 

@@ -115,8 +115,7 @@ parse_relo_log(const std::string &log,
                   !starts_with(l.rest, "no matching targets") &&
                   !starts_with(l.rest, "failed") &&
                   !starts_with(l.rest, "relocation decision") &&
-                  !starts_with(l.rest, "candidate") &&
-                  starts_with(l.rest, "<");
+                  !starts_with(l.rest, "candidate") && starts_with(l.rest, "<");
     ReloOutcome *cur = nullptr;
     if (!out.empty() && out.back().section == l.section &&
         out.back().relo == l.relo && !is_new)
@@ -149,8 +148,9 @@ parse_relo_log(const std::string &log,
       // "matching candidate #0 <byte_off> [132] struct x.y (0:67 @ offset 8)"
       auto lt = l.rest.find('<');
       std::string kind, spec;
-      kind_and_spec(lt == std::string::npos ? std::string_view(l.rest)
-                                            : std::string_view(l.rest).substr(lt),
+      kind_and_spec(lt == std::string::npos
+                        ? std::string_view(l.rest)
+                        : std::string_view(l.rest).substr(lt),
                     kind, spec);
       cur->targets.push_back(spec);
     } else if (starts_with(l.rest, "no matching targets")) {
@@ -171,9 +171,9 @@ Result<MinimizeRun> minimize(const Bpftool &bpftool, const fs::path &input,
                              const fs::path &output,
                              const std::vector<const ObjectInfo *> &objects,
                              std::chrono::milliseconds timeout) {
-  std::vector<std::string> argv = {bpftool.path.string(), "-d",
-                                   "gen",                 "min_core_btf",
-                                   input.string(),        output.string()};
+  std::vector<std::string> argv = {
+      bpftool.path.string(), "-d",           "gen",
+      "min_core_btf",        input.string(), output.string()};
   for (const auto *o : objects)
     argv.push_back(o->path.string());
   MinimizeRun run;

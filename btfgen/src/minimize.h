@@ -21,8 +21,8 @@ struct ReloOutcome {
   std::string kind;  // "byte_off", ...
   std::string local; // local spec, type ids and access indices removed
   bool no_match = false;
-  bool failed = false;               // an error line named this relocation
-  std::vector<std::string> targets;  // matching candidates, normalized
+  bool failed = false;              // an error line named this relocation
+  std::vector<std::string> targets; // matching candidates, normalized
 };
 
 struct MinimizeRun {

@@ -104,9 +104,9 @@ std::string arch_from_path(const fs::path &path) {
 
 std::string core_relo_kind_name(std::uint32_t kind) {
   static const char *names[] = {
-      "byte_off",       "byte_sz",     "field_exists",   "signed",
-      "lshift_u64",     "rshift_u64",  "local_type_id",  "target_type_id",
-      "type_exists",    "type_size",   "enumval_exists", "enumval_value",
+      "byte_off",    "byte_sz",    "field_exists",   "signed",
+      "lshift_u64",  "rshift_u64", "local_type_id",  "target_type_id",
+      "type_exists", "type_size",  "enumval_exists", "enumval_value",
       "type_matches"};
   if (kind < sizeof names / sizeof names[0])
     return names[kind];
@@ -229,10 +229,9 @@ Result<ObjectInfo> inspect_object(const fs::path &path,
   if (!arch_override.empty()) {
     info.arch = normalize_arch(arch_override);
     if (info.arch.empty())
-      return make_error(Errc::invalid_argument,
-                        where + ": unknown arch '" +
-                            std::string(arch_override) +
-                            "' (use x86_64 or arm64)");
+      return make_error(Errc::invalid_argument, where + ": unknown arch '" +
+                                                    std::string(arch_override) +
+                                                    "' (use x86_64 or arm64)");
     info.arch_source = "explicit";
   } else if (auto a = arch_from_btf(btf.get()); !a.empty()) {
     info.arch = a;

@@ -42,8 +42,7 @@ std::int64_t default_creation_time() {
   return static_cast<std::int64_t>(std::time(nullptr));
 }
 
-Result<std::int64_t> parse_expiry(std::string_view text,
-                                  std::int64_t created) {
+Result<std::int64_t> parse_expiry(std::string_view text, std::int64_t created) {
   auto bad = make_error(Errc::invalid_argument,
                         "--expires '" + std::string(text) +
                             "': expected never, @UNIX_SECONDS or a duration "
@@ -99,10 +98,12 @@ Result<void> build_bundle(BundleMeta meta, std::vector<Packed> items,
     BTFPACK_TRY(bytes, read_file(it.file, 1ull << 30));
     if (sha256(bytes) != it.digest)
       return make_error(Errc::digest_mismatch,
-                        "blob " + it.file.string() + " does not match its "
-                        "recorded sha256 " + to_hex(it.digest) +
-                        " (the cache or shard output was modified: "
-                        "re-run gen)");
+                        "blob " + it.file.string() +
+                            " does not match its "
+                            "recorded sha256 " +
+                            to_hex(it.digest) +
+                            " (the cache or shard output was modified: "
+                            "re-run gen)");
     BTFPACK_CHECK(w.add(it.key, bytes));
   }
   return w.write(bundle, key);
@@ -244,8 +245,8 @@ Result<MergeResult> merge_shards(const std::vector<fs::path> &shards,
   for (const auto &i : items)
     blobs.insert(i.digest);
   res.blobs = blobs.size();
-  BTFPACK_CHECK(build_bundle(std::move(meta), std::move(items), params, bundle,
-                             key));
+  BTFPACK_CHECK(
+      build_bundle(std::move(meta), std::move(items), params, bundle, key));
   return res;
 }
 

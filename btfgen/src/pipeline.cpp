@@ -43,8 +43,8 @@ public:
   static Result<PrivateDir> make(const fs::path &base) {
     std::string tmpl = (base / "btfpack-gen.XXXXXX").string();
     if (!::mkdtemp(tmpl.data()))
-      return make_error(Errc::io, "create temp dir in " + base.string() +
-                                      ": " + errno_message(errno));
+      return make_error(Errc::io, "create temp dir in " + base.string() + ": " +
+                                      errno_message(errno));
     PrivateDir d;
     d.path_ = tmpl;
     return d;
@@ -80,13 +80,14 @@ void empty_dir(const fs::path &dir) {
 }
 
 bool is_existence_kind(std::string_view k) {
-  return k == "field_exists" || k == "type_exists" ||
-         k == "enumval_exists" || k == "type_matches";
+  return k == "field_exists" || k == "type_exists" || k == "enumval_exists" ||
+         k == "type_matches";
 }
 
 std::string signal_text(int sig) {
   const char *s = ::sigdescr_np(sig);
-  return "signal " + std::to_string(sig) + (s ? std::string(" (") + s + ")" : "");
+  return "signal " + std::to_string(sig) +
+         (s ? std::string(" (") + s + ")" : "");
 }
 
 // input_problem checks the magic: raw BTF (either byte order) or an ELF.
@@ -174,16 +175,14 @@ std::vector<std::string> compare_relos(const std::vector<ReloOutcome> &full,
     std::set<std::string> b(it->second->targets.begin(),
                             it->second->targets.end());
     if (r.no_match != it->second->no_match || a != b)
-      out.push_back(relo_name(r) + ": full BTF -> " +
-                    (r.no_match ? "no match" : join(r.targets)) +
-                    "; minimized -> " +
-                    (it->second->no_match ? "no match"
-                                          : join(it->second->targets)));
+      out.push_back(
+          relo_name(r) + ": full BTF -> " +
+          (r.no_match ? "no match" : join(r.targets)) + "; minimized -> " +
+          (it->second->no_match ? "no match" : join(it->second->targets)));
   }
   if (mini.size() > full.size())
     out.push_back("the minimized BTF logged " + std::to_string(mini.size()) +
-                  " relocations, the full one " +
-                  std::to_string(full.size()));
+                  " relocations, the full one " + std::to_string(full.size()));
   return out;
 }
 
@@ -303,8 +302,7 @@ EntryResult process(Ctx &ctx, const Kernel &k, const fs::path &work) {
           r.check.relocations_compared = run->relos.size();
           r.check.mismatches = compare_relos(run->relos, chk->relos);
           if (!r.check.mismatches.empty()) {
-            r.reason = "check: " +
-                       std::to_string(r.check.mismatches.size()) +
+            r.reason = "check: " + std::to_string(r.check.mismatches.size()) +
                        " relocation(s) resolve differently against the "
                        "minimized BTF: " +
                        r.check.mismatches.front();
@@ -483,11 +481,9 @@ Result<GenRun> run_gen(const GenOptions &opts) {
     if (kernels[i].key == kernels[i - 1].key)
       return make_error(Errc::invalid_argument,
                         "kernel " + kernels[i].key.distro + "/" +
-                            kernels[i].key.version + "/" +
-                            kernels[i].key.arch + "/" +
-                            kernels[i].key.release + " is given twice (" +
-                            kernels[i - 1].path + ", " + kernels[i].path +
-                            ")");
+                            kernels[i].key.version + "/" + kernels[i].key.arch +
+                            "/" + kernels[i].key.release + " is given twice (" +
+                            kernels[i - 1].path + ", " + kernels[i].path + ")");
   // Digests of inputs without one (custom files, listings without sha256);
   // the snapshot digest covers every selected input, before sharding, so
   // all shards of one run agree on it.
@@ -511,9 +507,8 @@ Result<GenRun> run_gen(const GenOptions &opts) {
   std::vector<std::size_t> order(mine.size());
   for (std::size_t i = 0; i < order.size(); i++)
     order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) {
-    return mine[a].size > mine[b].size;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](auto a, auto b) { return mine[a].size > mine[b].size; });
 
   fs::path base = opts.work_dir;
   if (base.empty()) {
@@ -522,9 +517,9 @@ Result<GenRun> run_gen(const GenOptions &opts) {
   }
   BTFPACK_TRY(tmp, PrivateDir::make(base));
   unsigned jobs = opts.jobs ? opts.jobs : std::thread::hardware_concurrency();
-  jobs = std::max(1u, std::min<unsigned>(
-                          jobs, static_cast<unsigned>(
-                                    std::max<std::size_t>(1, mine.size()))));
+  jobs = std::max(
+      1u, std::min<unsigned>(jobs, static_cast<unsigned>(
+                                       std::max<std::size_t>(1, mine.size()))));
 
   Ctx ctx{opts, bpftool, run.objects, cache, {}};
   run.entries.resize(mine.size());

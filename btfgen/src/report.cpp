@@ -90,8 +90,7 @@ std::string report_json(const GenRun &run) {
   for (const auto &e : run.entries) {
     entries.push_back(entry_to_json(e));
     add(all, e);
-    add(groups[{e.kernel.key.distro, e.kernel.key.version,
-                e.kernel.key.arch}],
+    add(groups[{e.kernel.key.distro, e.kernel.key.version, e.kernel.key.arch}],
         e);
     findings += e.findings.size();
     for (const auto &f : e.findings)
@@ -99,17 +98,13 @@ std::string report_json(const GenRun &run) {
   }
   j["entries"] = std::move(entries);
   Dedup d = dedup_of(run);
-  j["totals"] = {{"selected", run.entries.size()},
-                 {"ok", all.ok},
-                 {"failed", all.failed},
-                 {"skipped", all.skipped},
-                 {"cached", all.cached},
-                 {"unique_blobs", d.unique},
-                 {"dedup_ratio", d.ratio()},
-                 {"entry_bytes", d.entry_bytes},
-                 {"unique_bytes", d.unique_bytes},
-                 {"findings", findings},
-                 {"finding_warnings", warnings}};
+  j["totals"] = {
+      {"selected", run.entries.size()}, {"ok", all.ok},
+      {"failed", all.failed},           {"skipped", all.skipped},
+      {"cached", all.cached},           {"unique_blobs", d.unique},
+      {"dedup_ratio", d.ratio()},       {"entry_bytes", d.entry_bytes},
+      {"unique_bytes", d.unique_bytes}, {"findings", findings},
+      {"finding_warnings", warnings}};
   json g = json::array();
   for (const auto &[k, t] : groups)
     g.push_back({{"distro", std::get<0>(k)},
@@ -129,8 +124,7 @@ std::string report_summary(const GenRun &run) {
   std::map<std::tuple<std::string, std::string, std::string>, Totals> groups;
   for (const auto &e : run.entries) {
     add(all, e);
-    add(groups[{e.kernel.key.distro, e.kernel.key.version,
-                e.kernel.key.arch}],
+    add(groups[{e.kernel.key.distro, e.kernel.key.version, e.kernel.key.arch}],
         e);
   }
   for (const auto &o : run.objects) {
@@ -170,10 +164,9 @@ std::string report_summary(const GenRun &run) {
   os << "\n"
      << run.entries.size() << " kernels: " << all.ok << " ok, " << all.failed
      << " failed, " << all.skipped << " skipped (" << all.cached
-     << " from cache, " << run.bpftool_runs << " bpftool runs); "
-     << d.unique << " unique BTFs, dedup " << std::fixed
-     << std::setprecision(2) << d.ratio() << "x; " << std::setprecision(2)
-     << run.seconds << " s\n";
+     << " from cache, " << run.bpftool_runs << " bpftool runs); " << d.unique
+     << " unique BTFs, dedup " << std::fixed << std::setprecision(2)
+     << d.ratio() << "x; " << std::setprecision(2) << run.seconds << " s\n";
   return os.str();
 }
 

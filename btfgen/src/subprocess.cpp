@@ -64,8 +64,8 @@ Result<ProcResult> run_process(const std::vector<std::string> &argv,
 
   auto start = std::chrono::steady_clock::now();
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, args[0], &actions.a, &attr.a, args.data(),
-                         environ);
+  int rc =
+      ::posix_spawn(&pid, args[0], &actions.a, &attr.a, args.data(), environ);
   if (rc != 0)
     return make_error(Errc::io,
                       "run " + argv[0] + ": " + errno_message(rc) +
@@ -115,9 +115,9 @@ Result<ProcResult> run_process(const std::vector<std::string> &argv,
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                            start)
-                  .count();
+  r.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (WIFEXITED(status)) {
     r.exit_code = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {

@@ -14,8 +14,8 @@
 namespace btfpack::btfgen {
 
 struct ProcResult {
-  int exit_code = -1;   // valid when !signaled && !timed_out
-  int signal = 0;       // the signal that ended it, if any
+  int exit_code = -1; // valid when !signaled && !timed_out
+  int signal = 0;     // the signal that ended it, if any
   bool timed_out = false;
   std::string out, err; // captured, each truncated at the cap
   double seconds = 0;

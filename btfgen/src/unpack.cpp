@@ -35,9 +35,9 @@ std::string member_problem(std::string_view name) {
   std::size_t pos = 0;
   while (pos <= name.size()) {
     auto next = name.find('/', pos);
-    auto part = name.substr(pos, next == std::string_view::npos
-                                     ? std::string_view::npos
-                                     : next - pos);
+    auto part =
+        name.substr(pos, next == std::string_view::npos ? std::string_view::npos
+                                                        : next - pos);
     if (part == "..")
       return "member name with '..'";
     if (next == std::string_view::npos)
@@ -103,11 +103,11 @@ Result<void> extract(struct archive *a, const std::string &where,
     if (rc == ARCHIVE_EOF)
       break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-      return make_error(Errc::corrupt,
-                        where + ": corrupt or truncated archive: " +
-                            (archive_error_string(a)
-                                 ? archive_error_string(a)
-                                 : "unknown libarchive error"));
+      return make_error(Errc::corrupt, where +
+                                           ": corrupt or truncated archive: " +
+                                           (archive_error_string(a)
+                                                ? archive_error_string(a)
+                                                : "unknown libarchive error"));
     if (++members > limits.max_members)
       return make_error(Errc::corrupt, where + ": more than " +
                                            std::to_string(limits.max_members) +
@@ -115,8 +115,8 @@ Result<void> extract(struct archive *a, const std::string &where,
     const char *pn = archive_entry_pathname(ent);
     std::string name = pn ? pn : "";
     if (auto why = member_problem(name); !why.empty())
-      return make_error(Errc::corrupt, where + ": refused member '" + name +
-                                           "': " + why);
+      return make_error(Errc::corrupt,
+                        where + ": refused member '" + name + "': " + why);
     auto type = archive_entry_filetype(ent);
     if (archive_entry_hardlink(ent) || archive_entry_symlink(ent) ||
         type == AE_IFLNK)
@@ -153,12 +153,11 @@ Result<void> extract(struct archive *a, const std::string &where,
       if (rc == ARCHIVE_EOF)
         break;
       if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-        return make_error(Errc::corrupt,
-                          where + ": corrupt or truncated data in '" + name +
-                              "': " +
-                              (archive_error_string(a)
-                                   ? archive_error_string(a)
-                                   : "unknown libarchive error"));
+        return make_error(
+            Errc::corrupt,
+            where + ": corrupt or truncated data in '" + name + "': " +
+                (archive_error_string(a) ? archive_error_string(a)
+                                         : "unknown libarchive error"));
       // Sparse members: holes are not written, offsets must be monotonic.
       if (off < 0 || static_cast<std::uint64_t>(off) != total)
         return make_error(Errc::corrupt, where + ": refused member '" + name +
@@ -166,7 +165,8 @@ Result<void> extract(struct archive *a, const std::string &where,
       total += len;
       if (total > limits.max_btf_bytes)
         return make_error(Errc::corrupt,
-                          where + ": member '" + name + "' is over the limit of " +
+                          where + ": member '" + name +
+                              "' is over the limit of " +
                               std::to_string(limits.max_btf_bytes) + " bytes");
       BTFPACK_CHECK(sink->write(buf, len));
     }
@@ -195,18 +195,16 @@ Result<fs::path> unpack_btf_tar_xz(const fs::path &archive,
     return make_error(errno == ENOENT ? Errc::not_found : Errc::io,
                       where + ": " + errno_message(errno));
   if (archive_read_open_fd(a.get(), in.get(), 1 << 16) != ARCHIVE_OK)
-    return make_error(Errc::corrupt,
-                      where + ": not an xz-compressed tar: " +
-                          (archive_error_string(a.get())
-                               ? archive_error_string(a.get())
-                               : "unknown format"));
+    return make_error(Errc::corrupt, where + ": not an xz-compressed tar: " +
+                                         (archive_error_string(a.get())
+                                              ? archive_error_string(a.get())
+                                              : "unknown format"));
   FileSink sink;
   sink.path = dest_dir / "input.btf";
   auto rc = extract(a.get(), where, limits, [&]() -> Result<Sink *> {
-    sink.fd = UniqueFd(::open(sink.path.c_str(),
-                              O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-                                  O_NOFOLLOW,
-                              0600));
+    sink.fd = UniqueFd(
+        ::open(sink.path.c_str(),
+               O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!sink.fd)
       return make_error(Errc::io, "create " + sink.path.string() + ": " +
                                       errno_message(errno));
@@ -228,13 +226,11 @@ unpack_btf_tar_xz_memory(std::span<const std::uint8_t> data,
   ArchivePtr a = new_reader();
   if (!a)
     return make_error(Errc::internal, where + ": archive_read_new failed");
-  if (archive_read_open_memory(a.get(), data.data(), data.size()) !=
-      ARCHIVE_OK)
-    return make_error(Errc::corrupt,
-                      where + ": not an xz-compressed tar: " +
-                          (archive_error_string(a.get())
-                               ? archive_error_string(a.get())
-                               : "unknown format"));
+  if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK)
+    return make_error(Errc::corrupt, where + ": not an xz-compressed tar: " +
+                                         (archive_error_string(a.get())
+                                              ? archive_error_string(a.get())
+                                              : "unknown format"));
   MemorySink sink;
   BTFPACK_CHECK(extract(a.get(), where, limits,
                         [&]() -> Result<Sink *> { return &sink; }));

@@ -98,8 +98,8 @@ TEST(Unpack, HostileMembersAreRefused) {
   EXPECT_NE(unpack_error({{"k.btf", "", AE_IFLNK, "/etc/passwd"}})
                 .find("links are not allowed"),
             std::string::npos);
-  EXPECT_NE(unpack_error({{"a.btf", fake_btf()},
-                          {"k.btf", "", AE_IFREG, "a.btf", true}})
+  EXPECT_NE(unpack_error(
+                {{"a.btf", fake_btf()}, {"k.btf", "", AE_IFREG, "a.btf", true}})
                 .find("links are not allowed"),
             std::string::npos);
   EXPECT_NE(unpack_error({{"k.btf", "", AE_IFCHR}}).find("not a regular file"),

@@ -52,10 +52,10 @@ Result<Bpftool> find_bpftool(const fs::path &explicit_path = {});
 // CoreRelo is one CO-RE relocation record of an object's .BTF.ext.
 struct CoreRelo {
   std::string section; // program section, e.g. "tp/sched/sched_process_exec"
-  std::uint32_t index = 0;  // position within the section (libbpf's relo #N)
-  std::uint32_t kind = 0;   // enum bpf_core_relo_kind
-  std::string type_name;    // root type's name ("task_struct___old")
-  std::string access;       // access string ("0:1:3")
+  std::uint32_t index = 0; // position within the section (libbpf's relo #N)
+  std::uint32_t kind = 0;  // enum bpf_core_relo_kind
+  std::string type_name;   // root type's name ("task_struct___old")
+  std::string access;      // access string ("0:1:3")
 };
 
 // core_relo_kind_name gives libbpf's short name ("byte_off", "type_id_target").
@@ -116,8 +116,8 @@ unpack_btf_tar_xz_memory(std::span<const std::uint8_t> data,
 // Kernel is one unit of work: an archive entry or a custom kernel.
 struct Kernel {
   KernelKey key;
-  std::string path;  // archive-relative path, or the custom file's path
-  fs::path file;     // absolute file to read
+  std::string path;   // archive-relative path, or the custom file's path
+  fs::path file;      // absolute file to read
   bool packed = true; // .btf.tar.xz (unpack first) vs raw BTF / ELF
   std::string sha256; // of `file`, lowercase hex; empty until known
   std::uint64_t size = 0;
@@ -155,7 +155,7 @@ struct Finding {
 
 // Check records what was verified on one minimized BTF.
 struct Check {
-  bool btf_valid = false;            // btf__new() accepted it
+  bool btf_valid = false;               // btf__new() accepted it
   std::size_t relocations_compared = 0; // relocations logged by bpftool
   std::vector<std::string> mismatches;  // relocations resolving differently
 };
@@ -167,11 +167,11 @@ const char *status_name(Status s);
 struct EntryResult {
   Kernel kernel;
   Status status = Status::skipped;
-  std::string reason;        // failed/skipped: why (bpftool's message)
-  std::string bpftool_error; // bpftool's own "Error: ..." line, if any
-  std::vector<std::string> objects;         // object names used
+  std::string reason;               // failed/skipped: why (bpftool's message)
+  std::string bpftool_error;        // bpftool's own "Error: ..." line, if any
+  std::vector<std::string> objects; // object names used
   std::vector<std::string> skipped_objects; // "name: reason"
-  std::optional<Sha256> blob; // ok: sha256 of the minimized BTF
+  std::optional<Sha256> blob;               // ok: sha256 of the minimized BTF
   std::uint64_t blob_size = 0;
   bool cached = false;
   std::vector<Finding> findings;
@@ -181,7 +181,7 @@ struct EntryResult {
 
 // GenOptions configures a run.
 struct GenOptions {
-  fs::path archive;                 // mirror dir (may be empty with custom)
+  fs::path archive; // mirror dir (may be empty with custom)
   std::vector<fs::path> objects;
   std::map<std::string, std::string> object_arch; // object path -> arch
   Filter filter;
@@ -191,13 +191,12 @@ struct GenOptions {
   unsigned jobs = 0;  // 0: one per core
   fs::path cache_dir; // empty: default_cache_dir()
   bool use_cache = true;
-  fs::path bpftool; // empty: search
+  fs::path bpftool;                          // empty: search
   std::chrono::milliseconds timeout{120000}; // per bpftool call
   UnpackLimits limits;
   fs::path work_dir; // private temp dirs go here; empty: $TMPDIR or /tmp
   // progress is called (from worker threads, serialized) after each entry.
-  std::function<void(std::size_t done, std::size_t total,
-                     const EntryResult &)>
+  std::function<void(std::size_t done, std::size_t total, const EntryResult &)>
       progress;
 };
 
@@ -243,9 +242,9 @@ Result<void> write_out_dir(const GenRun &run, const fs::path &dir);
 // BundleParams is what a bundle records besides the kernels.
 struct BundleParams {
   std::string name = "btfpack";
-  std::uint64_t version = 0;     // 0: the creation time
-  std::int64_t created = 0;      // 0: SOURCE_DATE_EPOCH, else now
-  std::int64_t expires = 0;      // 0: never
+  std::uint64_t version = 0; // 0: the creation time
+  std::int64_t created = 0;  // 0: SOURCE_DATE_EPOCH, else now
+  std::int64_t expires = 0;  // 0: never
 };
 
 // default_creation_time is SOURCE_DATE_EPOCH when set (reproducible
