@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "btfpack/file_util.h"
+#include "fast_write.h"
 #include "json_codec.h"
 
 namespace btfpack::btfgen {
@@ -36,14 +37,17 @@ bool Cache::has_blob(const Sha256 &digest) const {
 Result<void> Cache::put_blob(const Sha256 &digest,
                              std::span<const std::uint8_t> bytes) const {
   fs::path p = blob_path(digest);
-  if (has_blob(digest))
-    return ok();
+  if (has_blob(digest)) {
+    auto d = sha256_file(p);
+    if (d.ok() && *d == digest)
+      return ok();
+  }
   std::error_code ec;
   fs::create_directories(p.parent_path(), ec);
   if (ec)
     return make_error(Errc::io, "create cache dir " + p.parent_path().string() +
                                     ": " + ec.message() + " (check --cache)");
-  return write_file_atomic(p, bytes, 0644);
+  return write_replace(p, bytes);
 }
 
 std::optional<EntryResult> Cache::get(const std::string &key) const {
@@ -61,8 +65,12 @@ std::optional<EntryResult> Cache::get(const std::string &key) const {
   EntryResult r;
   if (!entry_outcome_from_json(j, r))
     return std::nullopt;
-  if (r.status == Status::ok && (!r.blob || !has_blob(*r.blob)))
-    return std::nullopt;
+  if (r.status == Status::ok) {
+    // A blob that did not survive (crash, disk, hand edit) is a miss.
+    auto d = r.blob ? sha256_file(blob_path(*r.blob)) : Result<Sha256>(Error{});
+    if (!d.ok() || *d != *r.blob)
+      return std::nullopt;
+  }
   r.cached = true;
   return r;
 }
@@ -75,7 +83,7 @@ Result<void> Cache::put(const std::string &key, const EntryResult &r) const {
   if (ec)
     return make_error(Errc::io, "create cache dir " + p.parent_path().string() +
                                     ": " + ec.message() + " (check --cache)");
-  return write_file_atomic(p, entry_outcome_to_json(r).dump());
+  return write_replace(p, entry_outcome_to_json(r).dump());
 }
 
 fs::path Cache::index_path(const fs::path &archive) const {

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "btfpack/file_util.h"
+#include "fast_write.h"
 #include "json_codec.h"
 
 namespace btfpack::btfgen {
@@ -135,9 +136,9 @@ Result<void> write_out_dir(const GenRun &run, const fs::path &dir) {
       return make_error(Errc::digest_mismatch,
                         "cache blob " + run.blob_path(*e.blob).string() +
                             " was modified: remove it and re-run");
-    BTFPACK_CHECK(write_file_atomic(dst, bytes));
+    BTFPACK_CHECK(write_replace(dst, bytes));
   }
-  return write_file_atomic(dir / REPORT_NAME, report_json(run));
+  return write_replace(dir / REPORT_NAME, report_json(run));
 }
 
 Result<void> write_bundle(const GenRun &run, const BundleParams &params,

@@ -112,6 +112,10 @@ struct Ctx {
   const std::vector<ObjectInfo> &objects;
   Cache cache;
   std::atomic<std::size_t> bpftool_runs{0};
+  // How the relocations resolve against each distinct minimized BTF: many
+  // kernels minimize to the same bytes, and that log depends only on them.
+  std::mutex mini_mu;
+  std::map<std::string, std::vector<ReloOutcome>> mini_logs;
 };
 
 // findings_of turns the full run's unresolved relocations into findings.
@@ -288,19 +292,36 @@ EntryResult process(Ctx &ctx, const Kernel &k, const fs::path &work) {
       } else {
         // Re-minimize the minimized BTF: libbpf's log then tells how each
         // relocation resolves against it, to compare with the full BTF.
-        fs::path again = work / "check.btf";
-        ctx.bpftool_runs++;
-        auto chk = minimize(ctx.bpftool, output, again, use, ctx.opts.timeout);
-        if (!chk.ok()) {
-          r.reason = "check: " + chk.error().message;
-        } else if (chk->proc.timed_out || chk->proc.signal ||
-                   chk->proc.exit_code != 0) {
-          r.reason = "check: bpftool failed on the minimized BTF" +
-                     (chk->error.empty() ? "" : ": " + chk->error);
-          deterministic = !chk->proc.timed_out && !chk->proc.signal;
-        } else {
+        std::string mini_key = to_hex(sha256(*bytes));
+        for (const auto *o : use)
+          mini_key += to_hex(o->digest);
+        std::optional<std::vector<ReloOutcome>> mini;
+        {
+          std::lock_guard<std::mutex> lock(ctx.mini_mu);
+          if (auto it = ctx.mini_logs.find(mini_key); it != ctx.mini_logs.end())
+            mini = it->second;
+        }
+        if (!mini) {
+          fs::path again = work / "check.btf";
+          ctx.bpftool_runs++;
+          auto chk =
+              minimize(ctx.bpftool, output, again, use, ctx.opts.timeout);
+          if (!chk.ok()) {
+            r.reason = "check: " + chk.error().message;
+          } else if (chk->proc.timed_out || chk->proc.signal ||
+                     chk->proc.exit_code != 0) {
+            r.reason = "check: bpftool failed on the minimized BTF" +
+                       (chk->error.empty() ? "" : ": " + chk->error);
+            deterministic = !chk->proc.timed_out && !chk->proc.signal;
+          } else {
+            mini = chk->relos;
+            std::lock_guard<std::mutex> lock(ctx.mini_mu);
+            ctx.mini_logs.emplace(mini_key, chk->relos);
+          }
+        }
+        if (mini) {
           r.check.relocations_compared = run->relos.size();
-          r.check.mismatches = compare_relos(run->relos, chk->relos);
+          r.check.mismatches = compare_relos(run->relos, *mini);
           if (!r.check.mismatches.empty()) {
             r.reason = "check: " + std::to_string(r.check.mismatches.size()) +
                        " relocation(s) resolve differently against the "
