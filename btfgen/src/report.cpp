@@ -53,6 +53,32 @@ Dedup dedup_of(const GenRun &run) {
   return d;
 }
 
+// unresolved_everywhere lists, per object, the relocations that found no
+// target on any kernel the object was used for: the mark of a kernel-module
+// type (never in vmlinux BTF, so never in a minimized one) or a typo.
+std::map<std::string, std::vector<std::string>>
+unresolved_everywhere(const GenRun &run) {
+  std::map<std::string, std::size_t> used;
+  std::map<std::string, std::map<std::string, std::size_t>> misses;
+  for (const auto &e : run.entries) {
+    if (e.status != Status::ok)
+      continue;
+    for (const auto &o : e.objects)
+      used[o]++;
+    for (const auto &f : e.findings)
+      if (f.severity == "warning")
+        misses[f.object]["section '" + f.section + "' relo #" +
+                         std::to_string(f.relo) + " <" + f.kind + "> " +
+                         f.spec]++;
+  }
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto &[obj, m] : misses)
+    for (const auto &[relo, n] : m)
+      if (n == used[obj] && n > 0)
+        out[obj].push_back(relo);
+  return out;
+}
+
 } // namespace
 
 std::string report_json(const GenRun &run) {
@@ -70,6 +96,7 @@ std::string report_json(const GenRun &run) {
   j["seconds"] = run.seconds;
   j["bpftool_runs"] = run.bpftool_runs;
   json objs = json::array();
+  auto nowhere = unresolved_everywhere(run);
   for (const auto &o : run.objects) {
     json x = {{"path", o.path.string()},
               {"name", o.name},
@@ -80,6 +107,7 @@ std::string report_json(const GenRun &run) {
               {"flags", o.flags}};
     if (!o.error.empty())
       x["error"] = o.error;
+    x["unresolved_everywhere"] = nowhere[o.name];
     objs.push_back(std::move(x));
   }
   j["objects"] = std::move(objs);
@@ -136,6 +164,11 @@ std::string report_summary(const GenRun &run) {
     for (const auto &f : o.flags)
       os << "  flag: " << f << "\n";
   }
+  for (const auto &[obj, relos] : unresolved_everywhere(run))
+    for (const auto &r : relos)
+      os << "  flag: " << obj << " " << r
+         << ": no target on any selected kernel (a kernel-module type? those "
+            "are never in a minimized BTF)\n";
   for (const auto &e : run.entries) {
     if (e.status == Status::ok)
       continue;

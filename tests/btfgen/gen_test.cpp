@@ -537,3 +537,75 @@ TEST_F(Gen, CustomKernelsGoThroughTheSamePipeline) {
 
 } // namespace
 } // namespace btfpack::btfgen
+
+namespace btfpack::btfgen {
+namespace {
+
+TEST_F(Gen, ModuleTypesAreFlaggedAndReportedPerKernel) {
+  TempDir d;
+  auto res =
+      run({cli_path().string(), "gen", "--archive", corpus_archive().string(),
+           "--distro", "debian", "--version", "11", "--report",
+           (d / "r.json").string(), "--cache", (d / "cache").string(),
+           "--object", fixture("modtype.bpf.o").string()});
+  // bpftool exits 0 for an unresolved relocation: the kernels are ok, the
+  // relocation is a warning finding on each, and the object is flagged.
+  EXPECT_EQ(res.status, 0) << res.err;
+  auto rep = read_json(d / "r.json");
+  ASSERT_EQ(rep["entries"].size(), 6u);
+  for (const auto &e : rep["entries"]) {
+    bool seen = false;
+    for (const auto &f : e["findings"])
+      if (f["spec"].get<std::string>().find("btfpack_test_module_type") !=
+          std::string::npos) {
+        seen = true;
+        EXPECT_EQ(f["severity"], "warning");
+        EXPECT_EQ(f["object"], "modtype.bpf.o");
+        EXPECT_EQ(f["section"], "tp/syscalls/sys_enter_getppid");
+        EXPECT_EQ(f["kind"], "byte_off");
+      }
+    EXPECT_TRUE(seen) << e.dump();
+  }
+  ASSERT_EQ(rep["objects"][0]["unresolved_everywhere"].size(), 1u);
+  EXPECT_NE(res.err.find("no target on any selected kernel"),
+            std::string::npos);
+}
+
+TEST_F(Gen, BpftoolRelocationErrorsNameTheRelocation) {
+  // bpftool's real failure text for a type-size relocation on a type the
+  // kernel only forward-declares, replayed by a fake bpftool.
+  TempDir d;
+  std::string obj = (bpf_obj_dir() / "taskstate.bpf.o").string();
+  auto fake = fake_bpftool(
+      d, "echo \"libbpf: prog 'tp/sched/sched_switch': relo #2: <type_size> "
+         "[7] struct task_struct\" >&2\n"
+         "echo 'Error: error recording relocations for " +
+             obj + ": Invalid argument' >&2\nexit 255");
+  auto res =
+      run({cli_path().string(), "gen", "--archive", corpus_archive().string(),
+           "--release", "5.10.0-30-amd64", "--report", (d / "r.json").string(),
+           "--cache", (d / "cache").string(), "--bpftool", fake.string(),
+           "--object", obj});
+  EXPECT_EQ(res.status, 1);
+  auto rep = read_json(d / "r.json");
+  ASSERT_EQ(rep["entries"].size(), 1u);
+  const auto &e = rep["entries"][0];
+  EXPECT_EQ(e["status"], "failed");
+  EXPECT_EQ(e["bpftool_message"],
+            "error recording relocations for " + obj + ": Invalid argument");
+  auto reason = e["reason"].get<std::string>();
+  EXPECT_NE(reason.find("taskstate.bpf.o section 'tp/sched/sched_switch' "
+                        "relo #2 <type_size> struct task_struct"),
+            std::string::npos)
+      << reason;
+  // A deterministic bpftool failure is cached like a success.
+  auto again =
+      run({cli_path().string(), "gen", "--archive", corpus_archive().string(),
+           "--release", "5.10.0-30-amd64", "--report", (d / "r2.json").string(),
+           "--cache", (d / "cache").string(), "--bpftool", fake.string(),
+           "--object", obj});
+  EXPECT_EQ(read_json(d / "r2.json")["bpftool_runs"], 0);
+}
+
+} // namespace
+} // namespace btfpack::btfgen
