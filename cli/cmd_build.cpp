@@ -6,8 +6,9 @@
 // in docs/build-config.md (example: packaging/ci/btfpack.json); every
 // setting can be given or overridden on the command line. With
 // `--shard K/N` (N > 1) the run stops after gen and writes the shard's
-// output to --out for `btfpack merge` (packaging/ci/ does that over a CI
-// matrix).
+// output to --out; `--merge DIR...` then joins the shards into the bundle a
+// single run would have written, with the configuration's name, version
+// and validity (packaging/ci/local-run.sh does both over a CI matrix).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
