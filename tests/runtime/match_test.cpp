@@ -81,9 +81,11 @@ TEST(Match, ExactBeatsOtherVersionOfSameDistro) {
   ASSERT_EQ(d.kind, MatchKind::exact);
   EXPECT_EQ(d.chosen->kernel.version, "20.04");
   ASSERT_EQ(d.candidates.size(), 2u);
-  for (const auto &c : d.candidates)
-    if (!c.won)
+  for (const auto &c : d.candidates) {
+    if (!c.won) {
       EXPECT_NE(c.reason.find("same BTF as the winner"), std::string::npos);
+    }
+  }
 }
 
 TEST(Match, VersionNormalisedFromBundleLayout) {

@@ -57,8 +57,8 @@ INSTANTIATE_TEST_SUITE_P(
         Expect{"opensuse-leap-15.5", "opensuse-leap", "15.5",
                "suse opensuse", "openSUSE Leap"},
         Expect{"kylin-v10", "kylin", "V10", "", "Kylin Linux Advanced Server"}),
-    [](const auto &info) {
-      std::string n = info.param.file;
+    [](const auto &p) {
+      std::string n = p.param.file;
       for (auto &c : n)
         if (!std::isalnum(static_cast<unsigned char>(c)))
           c = '_';

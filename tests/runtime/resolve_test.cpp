@@ -3,6 +3,7 @@
 // from corpus kernels, through the C++ API, the C API and the CLI.
 #include <gtest/gtest.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <fcntl.h>
@@ -191,7 +192,7 @@ INSTANTIATE_TEST_SUITE_P(
         Fixture{"android_label", "", "a12-5.10-2022-03-arm64", "aarch64",
                 false, false, "android/12/arm64/a12-5.10-2022-03-arm64",
                 MatchKind::kernel_first}),
-    [](const auto &info) { return std::string(info.param.name); });
+    [](const auto &p) { return std::string(p.param.name); });
 
 class Runtime : public ::testing::Test {
 protected:
@@ -294,8 +295,9 @@ TEST_F(Runtime, MemfdHandOffIsSealedAndHoldsTheBlob) {
   EXPECT_EQ(seals & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
             F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
   UniqueFd w(::open(path.c_str(), O_WRONLY));
-  if (w)
+  if (w) {
     EXPECT_LT(::write(w.get(), "x", 1), 0);
+  }
   // libbpf reads it as BTF.
   struct btf *parsed = btf__parse(path.c_str(), nullptr);
   ASSERT_NE(parsed, nullptr);
