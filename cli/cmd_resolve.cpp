@@ -44,16 +44,14 @@ void add_options(CLI::App *sub, ResolveArgs &a) {
                 "neighbours differ");
   sub->add_option("--host-root", a.host_root,
                   "host filesystem mounted here (agents in containers)");
-  sub->add_option("--kernel-release", a.kernel_release,
-                  "override uname -r");
+  sub->add_option("--kernel-release", a.kernel_release, "override uname -r");
   sub->add_option("--arch", a.arch, "override uname -m");
   sub->add_option("--os-release", a.os_release,
                   "read this os-release file instead of the host's");
   sub->add_option("--os-id", a.os_id, "override os-release ID");
   sub->add_option("--os-version-id", a.os_version_id,
                   "override os-release VERSION_ID");
-  sub->add_option("--os-id-like", a.os_id_like,
-                  "override os-release ID_LIKE");
+  sub->add_option("--os-id-like", a.os_id_like, "override os-release ID_LIKE");
   sub->add_option("--native-btf", a.native_btf,
                   "override whether the kernel has its own BTF")
       ->check(CLI::IsMember({"yes", "no"}));
@@ -121,23 +119,21 @@ std::string time_str(std::int64_t t) {
   return buf;
 }
 
-nlohmann::json explanation_json(const Explanation &x,
-                                const ResolveOptions &o) {
+nlohmann::json explanation_json(const Explanation &x, const ResolveOptions &o) {
   const Resolution &r = x.r;
   const HostFacts &h = r.host;
-  nlohmann::json host = {
-      {"kernel_release", fact_json(h.kernel_release)},
-      {"machine", fact_json(h.machine)},
-      {"arch", fact_json(h.arch)},
-      {"os_id", fact_json(h.os_id)},
-      {"os_version_id", fact_json(h.os_version_id)},
-      {"os_id_like", fact_json(h.os_id_like)},
-      {"os_name", fact_json(h.os_name)},
-      {"os_release_file", fact_json(h.os_release_file)},
-      {"native_btf", fact_json(h.native_btf)},
-      {"proc_version", fact_json(h.proc_version)},
-      {"build_id", fact_json(h.build_id)},
-      {"warnings", h.warnings}};
+  nlohmann::json host = {{"kernel_release", fact_json(h.kernel_release)},
+                         {"machine", fact_json(h.machine)},
+                         {"arch", fact_json(h.arch)},
+                         {"os_id", fact_json(h.os_id)},
+                         {"os_version_id", fact_json(h.os_version_id)},
+                         {"os_id_like", fact_json(h.os_id_like)},
+                         {"os_name", fact_json(h.os_name)},
+                         {"os_release_file", fact_json(h.os_release_file)},
+                         {"native_btf", fact_json(h.native_btf)},
+                         {"proc_version", fact_json(h.proc_version)},
+                         {"build_id", fact_json(h.build_id)},
+                         {"warnings", h.warnings}};
   nlohmann::json bundle = {{"opened", r.bundle.opened},
                            {"path", r.bundle.path.string()}};
   if (r.bundle.opened) {
@@ -165,13 +161,12 @@ nlohmann::json explanation_json(const Explanation &x,
                      {"won", c.won},
                      {"reason", c.reason}});
   const auto &d = r.decision;
-  nlohmann::json decision = {
-      {"match", match_kind_name(d.kind)},
-      {"summary", d.summary},
-      {"warnings", d.warnings},
-      {"os_release_overruled", d.os_release_overruled},
-      {"unsafe", d.unsafe},
-      {"entries_scanned", d.entries_scanned}};
+  nlohmann::json decision = {{"match", match_kind_name(d.kind)},
+                             {"summary", d.summary},
+                             {"warnings", d.warnings},
+                             {"os_release_overruled", d.os_release_overruled},
+                             {"unsafe", d.unsafe},
+                             {"entries_scanned", d.entries_scanned}};
   if (!d.normalized_version.empty())
     decision["normalized_version"] = d.normalized_version;
   if (!d.distance.empty())
@@ -203,8 +198,10 @@ void print_explain(const Explanation &x, const ResolveOptions &o) {
   const Resolution &r = x.r;
   const HostFacts &h = r.host;
   auto line = [](const std::string &k, const Fact &f) {
-    std::cout << "  " << k << std::string(k.size() < 16 ? 16 - k.size() : 1, ' ')
-              << (f.value.empty() ? "-" : f.value) << "  (" << f.source << ")\n";
+    std::cout << "  " << k
+              << std::string(k.size() < 16 ? 16 - k.size() : 1, ' ')
+              << (f.value.empty() ? "-" : f.value) << "  (" << f.source
+              << ")\n";
   };
   std::cout << "host\n";
   line("kernel release", h.kernel_release);
@@ -227,7 +224,8 @@ void print_explain(const Explanation &x, const ResolveOptions &o) {
               << "), created " << time_str(m.created) << ", expires "
               << time_str(m.expires) << "\n"
               << "  entries         " << r.bundle.entries << ", manifest "
-              << r.bundle.manifest_sha256.substr(0, 16) << "\n  objects        ";
+              << r.bundle.manifest_sha256.substr(0, 16)
+              << "\n  objects        ";
     for (const auto &ob : m.objects)
       std::cout << " " << ob.name << " (" << to_hex(ob.digest).substr(0, 12)
                 << ")";
@@ -242,8 +240,7 @@ void print_explain(const Explanation &x, const ResolveOptions &o) {
     const auto &k = c.entry.kernel;
     std::cout << "  " << (c.won ? "WON " : "lost") << " " << k.distro << "/"
               << k.version << "/" << k.arch << "/" << k.release << " "
-              << to_hex(c.entry.blob).substr(0, 12) << ": " << c.reason
-              << "\n";
+              << to_hex(c.entry.blob).substr(0, 12) << ": " << c.reason << "\n";
   }
   std::cout << "decision\n";
   if (!d.summary.empty())

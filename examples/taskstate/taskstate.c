@@ -42,8 +42,8 @@ static void handle_event(void *ctx, int cpu, void *data, __u32 size) {
     return;
   printf("%-16.16s pid %-7u core_pid %-7u state %-6lld (tp %lld, %s) "
          "reset_on_fork %u\n",
-         e->helper_comm, e->helper_pid, e->core_pid,
-         (long long)e->core_state, (long long)e->tp_prev_state,
+         e->helper_comm, e->helper_pid, e->core_pid, (long long)e->core_state,
+         (long long)e->tp_prev_state,
          e->core_state_is_new ? "__state" : "state", e->core_reset_on_fork);
   if (--remaining <= 0)
     exiting = 1;
@@ -71,8 +71,10 @@ int main(int argc, char **argv) {
       verbose++;
       break;
     default:
-      fprintf(stderr, "usage: %s [-c COMM_PREFIX] [-n COUNT] [-t SECONDS] "
-                      "[-v]\n", argv[0]);
+      fprintf(stderr,
+              "usage: %s [-c COMM_PREFIX] [-n COUNT] [-t SECONDS] "
+              "[-v]\n",
+              argv[0]);
       return 2;
     }
   }

@@ -17,8 +17,7 @@ constexpr std::uint32_t MAX_TYPES = 4u << 20;
 
 Error bad(std::string_view name, const std::string &why) {
   return make_error(Errc::corrupt, "check BTF " + std::string(name) + ": " +
-                                       why +
-                                       "; refusing to hand it to libbpf");
+                                       why + "; refusing to hand it to libbpf");
 }
 
 template <typename T> T load(const std::uint8_t *p) {
@@ -28,8 +27,8 @@ template <typename T> T load(const std::uint8_t *p) {
 }
 
 // elf_btf finds the .BTF section of a 64-bit little/native ELF file.
-Result<std::span<const std::uint8_t>>
-elf_btf(std::span<const std::uint8_t> d, std::string_view name) {
+Result<std::span<const std::uint8_t>> elf_btf(std::span<const std::uint8_t> d,
+                                              std::string_view name) {
   if (d.size() < sizeof(Elf64_Ehdr) || d[EI_CLASS] != ELFCLASS64)
     return bad(name, "ELF file is not 64-bit or truncated");
   auto eh = load<Elf64_Ehdr>(d.data());
@@ -82,8 +81,8 @@ Result<BtfSummary> check_btf(std::span<const std::uint8_t> data,
   if (h.version != BTF_VERSION)
     return bad(name, "unsupported BTF version " + std::to_string(h.version));
   if (h.hdr_len < sizeof(btf_header) || h.hdr_len > data.size())
-    return bad(name, "header length " + std::to_string(h.hdr_len) +
-                         " out of range");
+    return bad(name,
+               "header length " + std::to_string(h.hdr_len) + " out of range");
   // A longer header (7.1 kernels: 32 bytes, with a kind-layout section
   // between types and strings) is honoured through hdr_len; its extra
   // fields are not needed for the checks below.
@@ -203,8 +202,8 @@ Result<BtfSummary> check_btf(std::span<const std::uint8_t> data,
       break;
     case BTF_KIND_ENUM:
       for (std::uint32_t i = 0; i < vlen; i++)
-        BTFPACK_CHECK(check_name(
-            load<btf_enum>(x + i * sizeof(btf_enum)).name_off, id));
+        BTFPACK_CHECK(
+            check_name(load<btf_enum>(x + i * sizeof(btf_enum)).name_off, id));
       break;
     case BTF_KIND_ENUM64:
       for (std::uint32_t i = 0; i < vlen; i++)

@@ -29,7 +29,8 @@ Result<void> write_all(int fd, std::span<const std::uint8_t> data,
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return make_error(Errc::io, "write " + what + ": " + errno_message(errno));
+      return make_error(Errc::io,
+                        "write " + what + ": " + errno_message(errno));
     }
     off += static_cast<std::size_t>(n);
   }
@@ -120,9 +121,9 @@ Result<CustomBtf> CustomBtf::memfd(std::span<const std::uint8_t> btf,
   return c;
 }
 
-Result<CustomBtf>
-CustomBtf::cache(const fs::path &dir, const Sha256 &digest,
-                 const std::function<Result<std::vector<std::uint8_t>>()> &blob) {
+Result<CustomBtf> CustomBtf::cache(
+    const fs::path &dir, const Sha256 &digest,
+    const std::function<Result<std::vector<std::uint8_t>>()> &blob) {
   BTFPACK_TRY(dfd, open_cache_dir(dir));
   const std::string name = to_hex(digest) + ".btf";
   const std::string full = (dir / name).string();
@@ -163,9 +164,9 @@ CustomBtf::cache(const fs::path &dir, const Sha256 &digest,
 
   BTFPACK_TRY(data, blob());
   if (sha256(data) != digest)
-    return make_error(Errc::digest_mismatch,
-                      "BTF for cache file " + full + " does not match digest " +
-                          to_hex(digest));
+    return make_error(Errc::digest_mismatch, "BTF for cache file " + full +
+                                                 " does not match digest " +
+                                                 to_hex(digest));
   const std::string tmp = "." + name + ".tmp." + random_suffix();
   UniqueFd t(::openat(dfd.get(), tmp.c_str(),
                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -188,9 +189,8 @@ CustomBtf::cache(const fs::path &dir, const Sha256 &digest,
   // rename(2) is atomic: a concurrent resolver sees the old complete file
   // or this complete one, never a partial write.
   if (::renameat(dfd.get(), tmp.c_str(), dfd.get(), name.c_str()) != 0)
-    return fail(make_error(Errc::io, "rename " + (dir / tmp).string() +
-                                         " to " + full + ": " +
-                                         errno_message(errno)));
+    return fail(make_error(Errc::io, "rename " + (dir / tmp).string() + " to " +
+                                         full + ": " + errno_message(errno)));
   ::fsync(dfd.get());
   c.note_ = replaced.empty() ? "cache file written"
                              : "cache file replaced (" + replaced + ")";

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <cerrno>
+#include <cstring>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -93,8 +93,8 @@ std::string read_build_id(const fs::path &notes) {
       break;
     if (type == 3 && namesz == 4 &&
         std::memcmp(d.data() + name_off, "GNU", 4) == 0)
-      return to_hex(std::span<const std::uint8_t>(d.data() + desc_off,
-                                                  static_cast<std::size_t>(descsz)));
+      return to_hex(std::span<const std::uint8_t>(
+          d.data() + desc_off, static_cast<std::size_t>(descsz)));
     off = static_cast<std::size_t>(end);
   }
   return {};
@@ -122,9 +122,9 @@ void add_os_release(HostFacts &h, const HostOptions &opts) {
   if (chosen) {
     os = read_os_release(*chosen);
     if (os.ok()) {
-      h.os_release_file = fact(chosen->string(), src_prefix.empty()
-                                                     ? "found on the host"
-                                                     : "--os-release");
+      h.os_release_file =
+          fact(chosen->string(),
+               src_prefix.empty() ? "found on the host" : "--os-release");
       for (const auto &s : os->skipped)
         h.warnings.push_back("os-release " + chosen->string() + " " + s +
                              " (skipped)");
@@ -148,8 +148,9 @@ void add_os_release(HostFacts &h, const HostOptions &opts) {
     if (!os.ok())
       return fact("", src);
     std::string v = os->get(key);
-    return v.empty() ? fact("", std::string("missing: no ") + key + " in " + src)
-                     : fact(v, src);
+    return v.empty()
+               ? fact("", std::string("missing: no ") + key + " in " + src)
+               : fact(v, src);
   };
   h.os_id = field("ID", opts.os_id, "override (os id)");
   h.os_version_id =
@@ -165,8 +166,8 @@ void add_os_release(HostFacts &h, const HostOptions &opts) {
 
 bool known_arch(std::string_view arch) {
   static constexpr std::array<std::string_view, 12> KNOWN = {
-      "x86_64",  "arm64",   "s390x",       "ppc64le", "riscv64", "loongarch64",
-      "aarch64", "i686",    "armhf",       "mips64",  "ppc64",   "arm"};
+      "x86_64",  "arm64", "s390x", "ppc64le", "riscv64", "loongarch64",
+      "aarch64", "i686",  "armhf", "mips64",  "ppc64",   "arm"};
   for (auto k : KNOWN)
     if (k == arch)
       return true;
@@ -212,9 +213,9 @@ Result<HostFacts> detect_host(const HostOptions &opts) {
                       "uname: " + errno_message(uname_err) + "; pass --arch");
   }
   if (h.kernel_release.value.empty())
-    return make_error(Errc::invalid_argument,
-                      "kernel release is empty (" + h.kernel_release.source +
-                          ")");
+    return make_error(Errc::invalid_argument, "kernel release is empty (" +
+                                                  h.kernel_release.source +
+                                                  ")");
   if (h.machine.value.empty())
     return make_error(Errc::invalid_argument,
                       "machine is empty (" + h.machine.source + ")");

@@ -11,8 +11,7 @@ namespace btfpack {
 
 namespace {
 
-int print_libbpf(enum libbpf_print_level level, const char *fmt,
-                 va_list args) {
+int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args) {
   log::Level l = level == LIBBPF_WARN   ? log::Level::warn
                  : level == LIBBPF_INFO ? log::Level::info
                                         : log::Level::debug;

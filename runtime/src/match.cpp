@@ -151,8 +151,10 @@ std::string numeric_distance(std::string_view a, std::string_view b) {
   for (std::size_t i = 0; i < std::min(ta.size(), tb.size()); i++) {
     if (ta[i] == tb[i])
       continue;
-    bool na = !ta[i].empty() && std::all_of(ta[i].begin(), ta[i].end(), ::isdigit);
-    bool nb = !tb[i].empty() && std::all_of(tb[i].begin(), tb[i].end(), ::isdigit);
+    bool na =
+        !ta[i].empty() && std::all_of(ta[i].begin(), ta[i].end(), ::isdigit);
+    bool nb =
+        !tb[i].empty() && std::all_of(tb[i].begin(), tb[i].end(), ::isdigit);
     if (na && nb && ta[i].size() < 18 && tb[i].size() < 18) {
       auto x = std::stoull(ta[i]), y = std::stoull(tb[i]);
       auto d = x > y ? x - y : y - x;
@@ -164,11 +166,12 @@ std::string numeric_distance(std::string_view a, std::string_view b) {
 }
 
 std::string host_line(const HostFacts &h) {
-  std::string s = "kernel " + h.kernel_release.value + ", arch " +
-                  h.arch.value + ", os ";
+  std::string s =
+      "kernel " + h.kernel_release.value + ", arch " + h.arch.value + ", os ";
   if (h.os_id.present())
-    s += h.os_id.value + " " +
-         (h.os_version_id.present() ? h.os_version_id.value : "(no VERSION_ID)");
+    s +=
+        h.os_id.value + " " +
+        (h.os_version_id.present() ? h.os_version_id.value : "(no VERSION_ID)");
   else
     s += "unknown (" + h.os_id.source + ")";
   return s;
@@ -242,7 +245,8 @@ MatchDecision match_host(const HostFacts &host,
   for (const auto &e : entries)
     if (e.kernel.distro == D && !has(versions, e.kernel.version))
       versions.push_back(e.kernel.version);
-  std::string normV = D.empty() ? std::string() : normalize_version(V, versions);
+  std::string normV =
+      D.empty() ? std::string() : normalize_version(V, versions);
   if (!normV.empty() && normV != V)
     d.normalized_version = normV;
 
@@ -297,8 +301,8 @@ MatchDecision match_host(const HostFacts &host,
       std::erase_if(tier, [&](Candidate *c) {
         if (pos(c) == first)
           return false;
-        c->reason = "ID_LIKE lists another distro before " +
-                    c->entry.kernel.distro;
+        c->reason =
+            "ID_LIKE lists another distro before " + c->entry.kernel.distro;
         return true;
       });
     }
@@ -316,8 +320,8 @@ MatchDecision match_host(const HostFacts &host,
     if (blobs.size() > 1) {
       std::string names;
       for (auto *c : tier) {
-        names += (names.empty() ? "" : ", ") + key_str(c->entry.kernel) +
-                 " (" + short_digest(c->entry.blob) + ")";
+        names += (names.empty() ? "" : ", ") + key_str(c->entry.kernel) + " (" +
+                 short_digest(c->entry.blob) + ")";
         c->reason = "ambiguous: same release with different BTFs";
       }
       d.error = make_error(
@@ -347,16 +351,15 @@ MatchDecision match_host(const HostFacts &host,
                       "), identical release";
         break;
       case MatchKind::other_version:
-        win->reason = "identical release under " + D + " version " +
-                      k.version + " (host says " +
+        win->reason = "identical release under " + D + " version " + k.version +
+                      " (host says " +
                       (V.empty() ? std::string("no VERSION_ID") : V) + ")";
         break;
       case MatchKind::id_like:
-        win->reason =
-            (has(L, k.distro) ? "ID_LIKE names " + k.distro
-                              : D + " and " + k.distro +
-                                    " are one rebuild family") +
-            ", identical release";
+        win->reason = (has(L, k.distro) ? "ID_LIKE names " + k.distro
+                                        : D + " and " + k.distro +
+                                              " are one rebuild family") +
+                      ", identical release";
         break;
       case MatchKind::kernel_first: {
         std::string why =
@@ -365,10 +368,10 @@ MatchDecision match_host(const HostFacts &host,
                 : "release markers name " + k.distro;
         win->reason = "kernel-first: identical release; " + why;
         d.os_release_overruled = true;
-        std::string os = D.empty() ? "os-release gave no ID (" +
-                                         host.os_id.source + ")"
-                                   : "os-release says " + D + " " + V +
-                                         " (" + host.os_id.source + ")";
+        std::string os =
+            D.empty() ? "os-release gave no ID (" + host.os_id.source + ")"
+                      : "os-release says " + D + " " + V + " (" +
+                            host.os_id.source + ")";
         d.warnings.push_back(os + "; overruled by the kernel release: " + why +
                              ", so " + key_str(k) + " is used");
         break;
@@ -386,8 +389,8 @@ MatchDecision match_host(const HostFacts &host,
           c.reason = std::string("weaker match (") + match_kind_name(c.kind) +
                      ") than " + match_kind_name(d.kind);
       }
-      d.summary = std::string(match_kind_name(d.kind)) + " match: " +
-                  key_str(k) + " (" + win->reason + ")";
+      d.summary = std::string(match_kind_name(d.kind)) +
+                  " match: " + key_str(k) + " (" + win->reason + ")";
     }
   }
 
@@ -409,8 +412,8 @@ MatchDecision match_host(const HostFacts &host,
           for (const auto &e : entries) {
             if (e.kernel.distro == md && arch_ok(e.kernel.arch, A) &&
                 (mv.empty() || e.kernel.version == mv ||
-                 normalize_version(mv, std::vector<std::string>{
-                                           e.kernel.version}) ==
+                 normalize_version(
+                     mv, std::vector<std::string>{e.kernel.version}) ==
                      e.kernel.version)) {
               sd = md;
               sv = e.kernel.version;
@@ -478,10 +481,11 @@ MatchDecision match_host(const HostFacts &host,
       d.candidates.back().reason += "; same BTF as the lower neighbour";
       d.kind = MatchKind::nearest;
       d.chosen = *lo;
-      d.warnings.push_back(
-          "WARNING: kernel " + R + " is not in the bundle; using the BTF its "
-          "neighbours " + lo->kernel.release + " and " + hi->kernel.release +
-          " share (--allow-nearest; " + d.distance + ")");
+      d.warnings.push_back("WARNING: kernel " + R +
+                           " is not in the bundle; using the BTF its "
+                           "neighbours " +
+                           lo->kernel.release + " and " + hi->kernel.release +
+                           " share (--allow-nearest; " + d.distance + ")");
       d.summary = "nearest match: " + R + " between " + lo->kernel.release +
                   " and " + hi->kernel.release + " in " + scope +
                   ", which minimized to the same BTF";
@@ -502,10 +506,10 @@ MatchDecision match_host(const HostFacts &host,
           "WARNING: UNSAFE: kernel " + R + " is not in the bundle; using " +
           pick->kernel.release +
           "'s BTF although its neighbours do not share one BTF "
-          "(--allow-nearest-unsafe; " + d.distance +
-          "); CO-RE reads may return garbage");
-      d.summary = "UNSAFE nearest match: " + key_str(pick->kernel) +
-                  " for kernel " + R;
+          "(--allow-nearest-unsafe; " +
+          d.distance + "); CO-RE reads may return garbage");
+      d.summary =
+          "UNSAFE nearest match: " + key_str(pick->kernel) + " for kernel " + R;
     } else {
       for (auto &c : d.candidates)
         if (c.kind == MatchKind::none && c.reason.find("nearest") == 0) {

@@ -47,16 +47,16 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   if (!need_bundle && !explaining) {
     r.native = true;
     r.decision.kind = MatchKind::native;
-    r.decision.summary = "native: the kernel has its own BTF (" +
-                         r.host.native_btf.source + ")";
+    r.decision.summary =
+        "native: the kernel has its own BTF (" + r.host.native_btf.source + ")";
     return ok();
   }
 
   x.stage = "keys";
   r.bundle.path = o.bundle.empty() ? paths::current_bundle() : o.bundle;
-  BTFPACK_TRY(keys, load_trusted_keys(
-                        o.keys, o.keys_dir.empty() ? paths::keys_dir()
-                                                   : o.keys_dir));
+  BTFPACK_TRY(keys,
+              load_trusted_keys(o.keys, o.keys_dir.empty() ? paths::keys_dir()
+                                                           : o.keys_dir));
   std::vector<PublicKey> trusted;
   for (auto &k : keys)
     trusted.push_back(k.second);

@@ -116,8 +116,9 @@ TEST(BtfCheck, CorpusRawElfAndLongHeader) {
       {"edge-cases/hdr32-layout/vmlinux-7.1-cilium-ci.btf.tar.xz", false},
   };
   for (const auto &c : cases) {
-    auto x = test::run({"tar", "-xJf", (test::corpus_dir() / c.tarball).string(),
-                        "-C", t.path().string()});
+    auto x =
+        test::run({"tar", "-xJf", (test::corpus_dir() / c.tarball).string(),
+                   "-C", t.path().string()});
     ASSERT_EQ(x.status, 0) << x.err;
   }
   int n = 0;
@@ -127,8 +128,8 @@ TEST(BtfCheck, CorpusRawElfAndLongHeader) {
     auto r = check_btf(*data, f.path().string());
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_GT(r->types, 10000u) << f.path();
-    bool want_elf = f.path().filename().string().find("amzn2") !=
-                    std::string::npos;
+    bool want_elf =
+        f.path().filename().string().find("amzn2") != std::string::npos;
     EXPECT_EQ(r->elf, want_elf) << f.path();
     n++;
   }

@@ -110,8 +110,8 @@ TEST(Match, IdLikeAliasNeedsIdenticalRelease) {
   EXPECT_NE(winner(d)->reason.find("ID_LIKE names centos"), std::string::npos);
   // Oracle Linux says only ID_LIKE="fedora": the rebuild family still ties
   // it to centos, release identical.
-  auto ol = m(host("4.18.0-147.5.1.el8_1.aarch64", "arm64", "ol", "8.6",
-                   "fedora"));
+  auto ol =
+      m(host("4.18.0-147.5.1.el8_1.aarch64", "arm64", "ol", "8.6", "fedora"));
   ASSERT_EQ(ol.kind, MatchKind::id_like) << ol.summary;
   EXPECT_NE(winner(ol)->reason.find("rebuild family"), std::string::npos);
   // A different release is never taken through an alias.
@@ -129,8 +129,7 @@ TEST(Match, KernelFirstOverrulesWrongOsRelease) {
   EXPECT_EQ(d.chosen->kernel.distro, "amzn");
   EXPECT_TRUE(d.os_release_overruled);
   ASSERT_FALSE(d.warnings.empty());
-  EXPECT_NE(d.warnings[0].find("os-release says debian 12"),
-            std::string::npos);
+  EXPECT_NE(d.warnings[0].find("os-release says debian 12"), std::string::npos);
   EXPECT_NE(d.warnings[0].find("markers name amzn"), std::string::npos);
 }
 

@@ -40,8 +40,7 @@ INSTANTIATE_TEST_SUITE_P(
         Expect{"fedora-38", "fedora", "38", "", "Fedora Linux"},
         Expect{"centos-7", "centos", "7", "rhel fedora", "CentOS Linux"},
         Expect{"centos-8", "centos", "8", "rhel fedora", "CentOS Linux"},
-        Expect{"rhel-8.1", "rhel", "8.1", "fedora",
-               "Red Hat Enterprise Linux"},
+        Expect{"rhel-8.1", "rhel", "8.1", "fedora", "Red Hat Enterprise Linux"},
         Expect{"rocky-8.6", "rocky", "8.6", "rhel centos fedora",
                "Rocky Linux"},
         Expect{"almalinux-8.5", "almalinux", "8.5", "rhel centos fedora",
@@ -54,8 +53,8 @@ INSTANTIATE_TEST_SUITE_P(
         Expect{"debian-11", "debian", "11", "", "Debian GNU/Linux"},
         Expect{"alpine-3.18", "alpine", "3.18.4", "", "Alpine Linux"},
         Expect{"sles-15.4", "sles", "15.4", "suse", "SLES"},
-        Expect{"opensuse-leap-15.5", "opensuse-leap", "15.5",
-               "suse opensuse", "openSUSE Leap"},
+        Expect{"opensuse-leap-15.5", "opensuse-leap", "15.5", "suse opensuse",
+               "openSUSE Leap"},
         Expect{"kylin-v10", "kylin", "V10", "", "Kylin Linux Advanced Server"}),
     [](const auto &p) {
       std::string n = p.param.file;
@@ -89,8 +88,7 @@ TEST(OsRelease, QuotingEscapesCommentsAndBadLines) {
   ASSERT_EQ(os.skipped.size(), 4u);
   EXPECT_NE(os.skipped[0].find("no '='"), std::string::npos);
   EXPECT_NE(os.skipped[1].find("invalid key"), std::string::npos);
-  EXPECT_NE(os.skipped[2].find("unterminated double quote"),
-            std::string::npos);
+  EXPECT_NE(os.skipped[2].find("unterminated double quote"), std::string::npos);
   EXPECT_NE(os.skipped[3].find("unquoted whitespace"), std::string::npos);
 }
 

@@ -31,14 +31,13 @@ protected:
     objects_ = bpf_objects(arch);
     ASSERT_FALSE(objects_.empty());
     std::string err;
-    ASSERT_TRUE(minimize("/sys/kernel/btf/vmlinux", dir_ / "min.btf",
-                         objects_, &err))
+    ASSERT_TRUE(
+        minimize("/sys/kernel/btf/vmlinux", dir_ / "min.btf", objects_, &err))
         << err;
     auto key = SecretKey::generate();
     ASSERT_TRUE(key.ok());
     pub_ = dir_ / "k.pub";
-    ASSERT_TRUE(
-        write_file_atomic(pub_, key->public_key().to_minisign()).ok());
+    ASSERT_TRUE(write_file_atomic(pub_, key->public_key().to_minisign()).ok());
     BundleMeta meta;
     meta.name = "this-host";
     meta.version = 1;
@@ -116,10 +115,10 @@ TEST_F(HostBundle, EveryProgramLoadsThroughTheCacheFile) {
             (dir_ / "cache" / (to_hex(digest_) + ".btf")).string());
   run_all(r->btf.path());
   // And through the path `btfpack resolve` prints.
-  auto cli = run({cli_path().string(), "resolve", "--bundle", bundle_.string(),
-                  "--key", pub_.string(), "--prefer-bundle", "--cache-dir",
-                  (dir_ / "cache").string(), "--object",
-                  objects_.front().string()});
+  auto cli =
+      run({cli_path().string(), "resolve", "--bundle", bundle_.string(),
+           "--key", pub_.string(), "--prefer-bundle", "--cache-dir",
+           (dir_ / "cache").string(), "--object", objects_.front().string()});
   ASSERT_EQ(cli.status, 0) << cli.err;
   EXPECT_EQ(cli.out, r->btf.path() + "\n");
 }
@@ -162,8 +161,8 @@ TEST_F(HostBundle, ExampleLoaderRunsOnAKernelWithoutBtf) {
   std::string cmd =
       "unshare -m --propagation private sh -c 'mount -t tmpfs none "
       "/sys/kernel/btf && BTFPACK_STORE=" +
-      (dir_ / "store").string() + " BTFPACK_KEYS_DIR=" +
-      (dir_ / "keys").string() + " " + example.string() +
+      (dir_ / "store").string() +
+      " BTFPACK_KEYS_DIR=" + (dir_ / "keys").string() + " " + example.string() +
       " -c sh -n 3 -t 10 & sleep 1; for i in 1 2 3 4 5 6; do sh -c \"sleep "
       "0.1\"; done; wait'";
   auto r = sh(cmd);

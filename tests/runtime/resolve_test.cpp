@@ -115,11 +115,11 @@ INSTANTIATE_TEST_SUITE_P(
                 false, false, "debian/12/x86_64/6.1.0-47-amd64",
                 MatchKind::exact},
         Fixture{"debian12_backports", "debian-12", "6.12.107+deb12-amd64",
-                "x86_64", false, false,
-                "debian/12/x86_64/6.12.107+deb12-amd64", MatchKind::exact},
-        Fixture{"debian11_with_debian12_kernel", "debian-11",
-                "6.1.0-47-amd64", "x86_64", false, false,
-                "debian/12/x86_64/6.1.0-47-amd64", MatchKind::other_version},
+                "x86_64", false, false, "debian/12/x86_64/6.12.107+deb12-amd64",
+                MatchKind::exact},
+        Fixture{"debian11_with_debian12_kernel", "debian-11", "6.1.0-47-amd64",
+                "x86_64", false, false, "debian/12/x86_64/6.1.0-47-amd64",
+                MatchKind::other_version},
         Fixture{"amzn2_exact", "amzn-2", "4.14.262-200.489.amzn2.x86_64",
                 "x86_64", false, false,
                 "amzn/2/x86_64/4.14.262-200.489.amzn2.x86_64",
@@ -152,27 +152,26 @@ INSTANTIATE_TEST_SUITE_P(
                 "4.18.0-372.9.1.el8_6.aarch64", "aarch64", false, false,
                 nullptr, MatchKind::none, Errc::no_match,
                 "centos/8/aarch64/4.18.0-147.5.1.el8_1.aarch64"},
-        Fixture{"kylin_exact", "kylin-v10",
-                "4.19.90-24.4.v2101.ky10.aarch64", "aarch64", false, false,
+        Fixture{"kylin_exact", "kylin-v10", "4.19.90-24.4.v2101.ky10.aarch64",
+                "aarch64", false, false,
                 "kylin/V10/aarch64/4.19.90-24.4.v2101.ky10.aarch64",
                 MatchKind::exact},
         Fixture{"fedora_not_in_bundle", "fedora-38", "6.5.6-300.fc38.x86_64",
                 "x86_64", false, false, nullptr, MatchKind::none,
                 Errc::no_match, "os fedora 38"},
         Fixture{"sles_not_in_bundle", "sles-15.4",
-                "5.14.21-150400.24.46-default", "x86_64", false, false,
-                nullptr, MatchKind::none, Errc::no_match, "os sles 15.4"},
+                "5.14.21-150400.24.46-default", "x86_64", false, false, nullptr,
+                MatchKind::none, Errc::no_match, "os sles 15.4"},
         Fixture{"opensuse_not_in_bundle", "opensuse-leap-15.5",
-                "5.14.21-150500.55.19-default", "x86_64", false, false,
-                nullptr, MatchKind::none, Errc::no_match,
-                "os opensuse-leap 15.5"},
+                "5.14.21-150500.55.19-default", "x86_64", false, false, nullptr,
+                MatchKind::none, Errc::no_match, "os opensuse-leap 15.5"},
         Fixture{"container_debian_on_amzn2", "debian-12",
                 "4.14.256-197.484.amzn2.x86_64", "x86_64", true, false,
                 "amzn/2/x86_64/4.14.256-197.484.amzn2.x86_64",
                 MatchKind::kernel_first},
-        Fixture{"container_alpine_on_ubuntu", "alpine-3.18",
-                "5.4.0-1055-aws", "x86_64", true, false,
-                "ubuntu/20.04/x86_64/5.4.0-1055-aws", MatchKind::kernel_first},
+        Fixture{"container_alpine_on_ubuntu", "alpine-3.18", "5.4.0-1055-aws",
+                "x86_64", true, false, "ubuntu/20.04/x86_64/5.4.0-1055-aws",
+                MatchKind::kernel_first},
         Fixture{"no_os_release", "", "4.14.106-79.86.amzn1.x86_64", "x86_64",
                 false, false, "amzn/1/x86_64/4.14.106-79.86.amzn1.x86_64",
                 MatchKind::kernel_first},
@@ -183,14 +182,14 @@ INSTANTIATE_TEST_SUITE_P(
         Fixture{"os_release_binary", "binary-garbage", "5.10.0-30-amd64",
                 "x86_64", false, false, "debian/11/x86_64/5.10.0-30-amd64",
                 MatchKind::kernel_first},
-        Fixture{"unknown_arch", "debian-12", "6.1.0-47-amd64", "sparc64",
-                false, false, nullptr, MatchKind::none, Errc::no_match,
+        Fixture{"unknown_arch", "debian-12", "6.1.0-47-amd64", "sparc64", false,
+                false, nullptr, MatchKind::none, Errc::no_match,
                 "none for arch sparc64"},
         Fixture{"missing_release_refused", "debian-12", "6.1.0-55-amd64",
                 "x86_64", false, false, nullptr, MatchKind::none,
                 Errc::no_match, "debian/12/x86_64/6.1.0-53-amd64"},
-        Fixture{"android_label", "", "a12-5.10-2022-03-arm64", "aarch64",
-                false, false, "android/12/arm64/a12-5.10-2022-03-arm64",
+        Fixture{"android_label", "", "a12-5.10-2022-03-arm64", "aarch64", false,
+                false, "android/12/arm64/a12-5.10-2022-03-arm64",
                 MatchKind::kernel_first}),
     [](const auto &p) { return std::string(p.param.name); });
 
@@ -430,19 +429,24 @@ TEST_F(Runtime, ConcurrentResolversGetTheSameCompleteFile) {
 TEST_F(Runtime, CliResolvePrintsPathOrNativeAsLastLine) {
   const auto &b = corpus_bundle();
   TempDir t;
-  std::vector<std::string> base = {
-      cli_path().string(), "resolve",          "--bundle",
-      b.bundle.string(),   "--key",            b.pubkey.string(),
-      "--cache-dir",       (t / "c").string(), "--os-release",
-      osr("centos-8").string()};
+  std::vector<std::string> base = {cli_path().string(),
+                                   "resolve",
+                                   "--bundle",
+                                   b.bundle.string(),
+                                   "--key",
+                                   b.pubkey.string(),
+                                   "--cache-dir",
+                                   (t / "c").string(),
+                                   "--os-release",
+                                   osr("centos-8").string()};
   auto args = base;
   for (auto s : {"--kernel-release", "4.18.0-147.5.1.el8_1.aarch64", "--arch",
                  "aarch64", "--native-btf", "no"})
     args.push_back(s);
   auto r = run(args);
   ASSERT_EQ(r.status, 0) << r.err;
-  auto want = b.digests.at(
-      {"centos", "8", "aarch64", "4.18.0-147.5.1.el8_1.aarch64"});
+  auto want =
+      b.digests.at({"centos", "8", "aarch64", "4.18.0-147.5.1.el8_1.aarch64"});
   EXPECT_EQ(r.out, (t / "c" / (to_hex(want) + ".btf")).string() + "\n");
 
   auto native = base;
@@ -473,12 +477,20 @@ TEST_F(Runtime, CliResolvePrintsPathOrNativeAsLastLine) {
 
 TEST_F(Runtime, CliExplainShowsEverythingOnOneScreen) {
   const auto &b = corpus_bundle();
-  std::vector<std::string> args = {
-      cli_path().string(), "explain",        "--bundle",
-      b.bundle.string(),   "--key",          b.pubkey.string(),
-      "--os-release",      osr("debian-12").string(), "--kernel-release",
-      "4.14.256-197.484.amzn2.x86_64",       "--arch", "x86_64",
-      "--native-btf",      "no"};
+  std::vector<std::string> args = {cli_path().string(),
+                                   "explain",
+                                   "--bundle",
+                                   b.bundle.string(),
+                                   "--key",
+                                   b.pubkey.string(),
+                                   "--os-release",
+                                   osr("debian-12").string(),
+                                   "--kernel-release",
+                                   "4.14.256-197.484.amzn2.x86_64",
+                                   "--arch",
+                                   "x86_64",
+                                   "--native-btf",
+                                   "no"};
   auto r = run(args);
   ASSERT_EQ(r.status, 0) << r.err;
   for (const char *s :
@@ -547,12 +559,12 @@ TEST(RuntimeDefaults, InstalledStoreAndKeysDirAreUsedFromEnvironment) {
   fs::copy_file(b.bundle, t / "store/bundles/x.btfpack");
   fs::create_symlink("bundles/x.btfpack", t / "store/current");
   fs::copy_file(b.pubkey, t / "keys/test.pub");
-  auto r = run({"env", "BTFPACK_STORE=" + (t / "store").string(),
-                "BTFPACK_KEYS_DIR=" + (t / "keys").string(),
-                "BTFPACK_CACHE_DIR=" + (t / "cache").string(),
-                cli_path().string(), "resolve", "--kernel-release",
-                "5.4.0-1055-aws", "--arch", "x86_64", "--native-btf", "no",
-                "--os-release", osr("ubuntu-20.04").string()});
+  auto r =
+      run({"env", "BTFPACK_STORE=" + (t / "store").string(),
+           "BTFPACK_KEYS_DIR=" + (t / "keys").string(),
+           "BTFPACK_CACHE_DIR=" + (t / "cache").string(), cli_path().string(),
+           "resolve", "--kernel-release", "5.4.0-1055-aws", "--arch", "x86_64",
+           "--native-btf", "no", "--os-release", osr("ubuntu-20.04").string()});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.rfind((t / "cache").string(), 0), 0u) << r.out;
   // No key installed: a clear error.

@@ -109,8 +109,7 @@ const TestBundle &corpus_bundle() {
   fs::create_directories(raw);
   for (const char *rel : KERNELS) {
     KernelKey k = key_of(rel);
-    fs::path tarball =
-        corpus_archive() / (std::string(rel) + ".btf.tar.xz");
+    fs::path tarball = corpus_archive() / (std::string(rel) + ".btf.tar.xz");
     auto x = run({"tar", "-xJf", tarball.string(), "-C", raw.string()});
     if (x.status != 0)
       throw std::runtime_error("untar " + tarball.string() + ": " + x.err);

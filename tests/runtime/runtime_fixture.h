@@ -18,8 +18,8 @@
 namespace btfpack::test {
 
 struct TestBundle {
-  fs::path dir;    // holds everything below
-  fs::path bundle; // the signed bundle
+  fs::path dir;                  // holds everything below
+  fs::path bundle;               // the signed bundle
   fs::path pubkey, other_pubkey; // its key, and an unrelated trusted key
   std::vector<fs::path> objects; // the x86_64 bpf/ objects it was made for
   std::map<KernelKey, Sha256> digests;

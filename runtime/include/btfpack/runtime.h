@@ -73,7 +73,7 @@ struct Resolution {
   bool native = false; // use the kernel's own BTF: no custom path
   Sha256 digest{};     // the chosen blob's sha256
   std::uint32_t btf_types = 0;
-  CustomBtf btf;       // owns the hand-off; btf.path() for libbpf
+  CustomBtf btf;                  // owns the hand-off; btf.path() for libbpf
   std::vector<std::string> notes; // staleness check, cache events
 
   // custom_path is btf_custom_path for libbpf: nullptr when native.
