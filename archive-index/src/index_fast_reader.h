@@ -20,4 +20,8 @@ namespace btfpack::detail {
 // text is not a well-formed, valid index within the subset.
 std::optional<Index> fast_read_index(std::string_view text);
 
+// strict_read_index is the nlohmann/json reader alone (no fast path); every
+// error message comes from it. Index::from_json = fast path, else this.
+Result<Index> strict_read_index(std::string_view text, std::string_view name);
+
 } // namespace btfpack::detail

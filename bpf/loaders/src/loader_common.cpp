@@ -221,7 +221,7 @@ truth_json(const std::vector<std::pair<std::string, ChildTruth>> &truths) {
                {"tid", t.tid},
                {"reset_on_fork", t.reset_on_fork},
                {"comm", comm_string(t.comm, sizeof t.comm)}};
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string comm_string(const char *comm, size_t len) {
