@@ -7,6 +7,7 @@
 // (`bpftool -d gen min_core_btf` prints one "relo #N: <kind> ..." line per
 // relocation it records).
 #include "core_relos.h"
+#include "relo_coverage.h"
 #include "test_util.h"
 
 #include <algorithm>
@@ -147,6 +148,29 @@ TEST(BpfObjects, BpftoolSeesTheSameRelocations) {
     for (const auto &rel : info.relos)
       want.insert(rel.section + " " + core_relo_kind_name(rel.kind));
     EXPECT_EQ(seen, want) << prog;
+  }
+}
+
+// Every kernel of the committed sample satisfies every relocation the
+// programs need (the corpus-wide version is relo_coverage_test).
+TEST(BpfObjects, SampleKernelsSatisfyEveryNeededRelocation) {
+  for (const auto &[path, arch] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"debian/11/x86_64/5.10.0-32-amd64", "x86_64"},
+           {"debian/12/x86_64/6.1.0-55-amd64", "x86_64"},
+           {"debian/12/x86_64/6.1.0-55-cloud-amd64", "x86_64"},
+           {"debian/12/arm64/6.1.0-55-arm64", "arm64"}}) {
+    TempDir tmp;
+    auto tar = sample_archive() / (path + ".btf.tar.xz");
+    auto x = run({"tar", "-xJf", tar.string(), "-C", tmp.path().string()});
+    ASSERT_EQ(x.status, 0) << x.err;
+    auto btf = tmp / (fs::path(path).filename().string() + ".btf");
+    auto cov = relo_coverage(btf, arch, tmp.path());
+    EXPECT_EQ(check_relo_coverage(cov), "") << path;
+    // 5.10 has state, 6.1 __state: the flavour that resolves tells.
+    bool has_new_state =
+        !cov.unresolved.count("<byte_off> task_struct___x.__state");
+    EXPECT_EQ(has_new_state, path.find("/5.10.") == std::string::npos) << path;
   }
 }
 

@@ -112,6 +112,50 @@ std::vector<std::uint8_t> btf_ext_section(const std::string &path) {
   return out;
 }
 
+// scan_programs fills the instruction facts of info from every executable
+// section: helper calls (BPF_JMP|BPF_CALL with src_reg 0), backward jumps,
+// and which global-data sections exist.
+void scan_programs(const std::string &path, ObjectBtfInfo &info) {
+  if (elf_version(EV_CURRENT) == EV_NONE)
+    return;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd)
+    return;
+  CHandle<Elf, elf_end> elf(elf_begin(fd.get(), ELF_C_READ, nullptr));
+  size_t shstrndx = 0;
+  if (!elf || elf_getshdrstrndx(elf.get(), &shstrndx) != 0)
+    return;
+  for (Elf_Scn *scn = nullptr; (scn = elf_nextscn(elf.get(), scn));) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh))
+      continue;
+    const char *name = elf_strptr(elf.get(), shstrndx, sh.sh_name);
+    std::string n = name ? name : "";
+    if (n.rfind(".rodata", 0) == 0 || n.rfind(".data", 0) == 0 ||
+        n.rfind(".bss", 0) == 0)
+      info.data_sections.push_back(n);
+    if (sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_EXECINSTR))
+      continue;
+    Elf_Data *d = elf_getdata(scn, nullptr);
+    if (!d || !d->d_buf)
+      continue;
+    auto *insn = static_cast<const bpf_insn *>(d->d_buf);
+    size_t count = d->d_size / sizeof(bpf_insn);
+    for (size_t i = 0; i < count; i++) {
+      info.insns++;
+      std::uint8_t cls = BPF_CLASS(insn[i].code), op = BPF_OP(insn[i].code);
+      if (cls != BPF_JMP && cls != BPF_JMP32)
+        continue;
+      if (op == BPF_CALL) {
+        if (insn[i].src_reg == 0)
+          info.helpers.push_back(insn[i].imm);
+      } else if (op != BPF_EXIT && insn[i].off < 0) {
+        info.back_jumps++;
+      }
+    }
+  }
+}
+
 bool elf_is_bpf(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   Elf64_Ehdr eh{};
@@ -134,6 +178,7 @@ std::string core_relo_kind_name(unsigned kind) {
 ObjectBtfInfo read_object_btf(const std::string &path) {
   ObjectBtfInfo info;
   info.is_bpf_elf = elf_is_bpf(path);
+  scan_programs(path, info);
   struct btf_ext *ext_raw = nullptr;
   BtfPtr btf(btf__parse_elf(path.c_str(), &ext_raw));
   BtfExtPtr ext(ext_raw);

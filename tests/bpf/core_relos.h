@@ -28,6 +28,11 @@ struct ObjectBtfInfo {
   bool has_btf = false;
   bool has_btf_ext = false;
   std::vector<CoreRelo> relos;
+  // From the program sections' instructions:
+  std::vector<std::string> data_sections; // .rodata/.data/.bss (global data)
+  std::vector<int> helpers;               // helper ids called
+  int back_jumps = 0;                     // loops (refused before 5.3)
+  int insns = 0;
   std::string error; // why reading failed
 };
 
