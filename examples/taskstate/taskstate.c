@@ -7,7 +7,7 @@
  * below (was "btf_helpers.h") and linking btfpack_runtime (was
  * btf_helpers.o and the embedded min_core_btfs.tar.gz).
  *
- *   taskstate [-c COMM_PREFIX] [-n COUNT] [-t SECONDS] [-v]
+ *   taskstate -c COMM_PREFIX [-n COUNT] [-t SECONDS] [-v]
  *
  * The BTF comes from the installed bundle (/var/lib/btfpack/current,
  * keys in /etc/btfpack/keys; $BTFPACK_STORE, $BTFPACK_KEYS_DIR move them).
@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <btfpack/btf_helpers.h>
 
@@ -53,7 +54,7 @@ int main(int argc, char **argv) {
   LIBBPF_OPTS(bpf_object_open_opts, open_opts);
   struct taskstate_bpf *obj = NULL;
   struct perf_buffer *pb = NULL;
-  const char *comm = "";
+  const char *comm = "sh";
   int timeout = 5, verbose = 0, opt, err;
 
   while ((opt = getopt(argc, argv, "c:n:t:v")) != -1) {
@@ -93,13 +94,20 @@ int main(int argc, char **argv) {
     err = 1;
     goto cleanup;
   }
-  strncpy((char *)obj->rodata->targ_comm_prefix, comm,
-          sizeof(obj->rodata->targ_comm_prefix) - 1);
-  obj->rodata->targ_comm_prefix_len = (__u32)strnlen(comm, 15);
-
   err = taskstate_bpf__load(obj);
   if (err) {
     fprintf(stderr, "failed to load BPF object: %d\n", err);
+    goto cleanup;
+  }
+  /* The comm filter is a map, not .rodata, so it works on 4.14 kernels. */
+  struct btfpack_comm_filter filter = {0};
+  __u32 zero = 0;
+  strncpy(filter.prefix, comm, sizeof(filter.prefix) - 1);
+  filter.len = (__u32)strlen(filter.prefix);
+  err = bpf_map__update_elem(obj->maps.comm_filter, &zero, sizeof(zero),
+                             &filter, sizeof(filter), BPF_ANY);
+  if (err) {
+    fprintf(stderr, "failed to set the comm filter: %d\n", err);
     goto cleanup;
   }
   err = taskstate_bpf__attach(obj);

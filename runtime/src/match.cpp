@@ -158,7 +158,8 @@ std::string numeric_distance(std::string_view a, std::string_view b) {
     if (na && nb && ta[i].size() < 18 && tb[i].size() < 18) {
       auto x = std::stoull(ta[i]), y = std::stoull(tb[i]);
       auto d = x > y ? x - y : y - x;
-      return std::to_string(d) + " at part " + std::to_string(i + 1);
+      return std::to_string(d) + " apart in part " + std::to_string(i + 1) +
+             " (" + ta[i] + " vs " + tb[i] + ")";
     }
     return "differs at part " + std::to_string(i + 1);
   }

@@ -48,6 +48,11 @@ struct Fixture {
   const char *expect_message = "";
 };
 
+// Test names say what a fixture is; gtest prints this instead of bytes.
+[[maybe_unused]] void PrintTo(const Fixture &f, std::ostream *os) {
+  *os << f.name;
+}
+
 std::string key_str(const KernelKey &k) {
   return k.distro + "/" + k.version + "/" + k.arch + "/" + k.release;
 }

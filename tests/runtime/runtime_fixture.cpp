@@ -2,11 +2,14 @@
 #include "runtime_fixture.h"
 
 #include <algorithm>
+#include <fcntl.h>
 #include <memory>
 #include <stdexcept>
+#include <sys/file.h>
 
 #include "btfpack/file_util.h"
 #include "btfpack/sha256.h"
+#include "btfpack/unique_fd.h"
 
 namespace btfpack::test {
 
@@ -69,28 +72,20 @@ bool minimize(const fs::path &btf, const fs::path &out,
   return r.status == 0;
 }
 
-const TestBundle &corpus_bundle() {
-  static std::unique_ptr<TempDir> tmp;
-  static std::unique_ptr<TestBundle> tb;
-  if (tb)
-    return *tb;
-  tmp = std::make_unique<TempDir>();
-  auto b = std::make_unique<TestBundle>();
-  b->dir = tmp->path();
+namespace {
+
+// build_bundle makes the bundle in `dir` and records what went in
+// (dir/entries.tsv: distro version arch release sha256 minimized).
+void build_bundle(const fs::path &dir) {
   auto key = SecretKey::generate();
   auto other = SecretKey::generate();
   if (!key.ok() || !other.ok())
     throw std::runtime_error("keygen failed");
-  b->pubkey = b->dir / "test.pub";
-  b->other_pubkey = b->dir / "other.pub";
-  if (!write_file_atomic(b->pubkey, key->public_key().to_minisign()).ok() ||
-      !write_file_atomic(b->other_pubkey, other->public_key().to_minisign())
+  if (!write_file_atomic(dir / "test.pub", key->public_key().to_minisign())
+           .ok() ||
+      !write_file_atomic(dir / "other.pub", other->public_key().to_minisign())
            .ok())
     throw std::runtime_error("write keys failed");
-  b->objects = bpf_objects("x86_64");
-  if (b->objects.empty())
-    throw std::runtime_error("no bpf objects in " + bpf_obj_dir().string());
-
   BundleMeta meta;
   meta.name = "runtime-test";
   meta.version = 7;
@@ -105,8 +100,9 @@ const TestBundle &corpus_bundle() {
       meta.objects.push_back({o.filename().string(), *d, arch});
     }
   BundleWriter w(meta);
-  fs::path raw = b->dir / "raw";
+  fs::path raw = dir / "raw";
   fs::create_directories(raw);
+  std::string tsv;
   for (const char *rel : KERNELS) {
     KernelKey k = key_of(rel);
     fs::path tarball = corpus_archive() / (std::string(rel) + ".btf.tar.xz");
@@ -123,14 +119,73 @@ const TestBundle &corpus_bundle() {
     auto rc = w.add(k, *data);
     if (!rc.ok())
       throw std::runtime_error(rc.error().message);
-    b->digests[k] = sha256(*data);
-    b->minimized[k] = minimized;
-    fs::remove(btf);
+    tsv += k.distro + "\t" + k.version + "\t" + k.arch + "\t" + k.release +
+           "\t" + to_hex(sha256(*data)) + "\t" + (minimized ? "1" : "0") + "\n";
   }
-  b->bundle = b->dir / "test.btfpack";
-  auto rc = w.write(b->bundle, *key);
+  fs::remove_all(raw);
+  auto rc = w.write(dir / "test.btfpack", *key);
   if (!rc.ok())
     throw std::runtime_error(rc.error().message);
+  if (!write_file_atomic(dir / "entries.tsv", tsv).ok())
+    throw std::runtime_error("write entries.tsv failed");
+}
+
+// stamp names the inputs: the kernel list and the objects' digests.
+std::string stamp() {
+  std::string s;
+  for (const char *rel : KERNELS)
+    s += std::string(rel) + "\n";
+  for (const auto &arch : {"x86_64", "arm64"})
+    for (const auto &o : bpf_objects(arch))
+      s += to_hex(*sha256_file(o)) + "\n";
+  return to_hex(sha256(s));
+}
+
+} // namespace
+
+const TestBundle &corpus_bundle() {
+  static std::unique_ptr<TestBundle> tb;
+  if (tb)
+    return *tb;
+  // Built once per build tree and shared by every test process (ctest runs
+  // each test in its own process); a lock serializes ctest -j.
+  fs::path dir = fs::path(RUNTIME_FIXTURE_DIR) / stamp();
+  fs::create_directories(dir);
+  UniqueFd lock(
+      ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock || ::flock(lock.get(), LOCK_EX) != 0)
+    throw std::runtime_error("lock " + dir.string());
+  if (!fs::exists(dir / "entries.tsv"))
+    build_bundle(dir);
+  auto b = std::make_unique<TestBundle>();
+  b->dir = dir;
+  b->bundle = dir / "test.btfpack";
+  b->pubkey = dir / "test.pub";
+  b->other_pubkey = dir / "other.pub";
+  b->objects = bpf_objects("x86_64");
+  auto tsv = read_text_file(dir / "entries.tsv");
+  if (!tsv.ok())
+    throw std::runtime_error(tsv.error().message);
+  std::size_t pos = 0;
+  while (pos < tsv->size()) {
+    auto nl = tsv->find('\n', pos);
+    std::string line = tsv->substr(pos, nl - pos);
+    pos = nl + 1;
+    std::vector<std::string> f;
+    std::size_t s = 0;
+    for (;;) {
+      auto t = line.find('\t', s);
+      f.push_back(line.substr(s, t - s));
+      if (t == std::string::npos)
+        break;
+      s = t + 1;
+    }
+    if (f.size() != 6)
+      throw std::runtime_error("bad entries.tsv line: " + line);
+    KernelKey k{f[0], f[1], f[2], f[3]};
+    b->digests[k] = *parse_sha256_hex(f[4]);
+    b->minimized[k] = f[5] == "1";
+  }
   tb = std::move(b);
   return *tb;
 }

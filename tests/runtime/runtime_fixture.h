@@ -3,7 +3,8 @@
 // A real bundle for runtime tests: corpus kernels (../shared/corpus),
 // minimized with bpftool against the project's bpf/ objects (the raw BTF
 // where bpftool cannot), packed with BundleWriter and signed with a key made
-// for the test. Built once per test process.
+// for the test. Built once per build tree (in the build directory, keyed by
+// its inputs) and reused by every test process.
 #pragma once
 
 #include <filesystem>
