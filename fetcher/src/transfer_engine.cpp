@@ -66,7 +66,7 @@ struct Active {
   curl_off_t retry_after = 0;
 };
 
-constexpr std::size_t kSinkChunk = 256 * 1024;
+constexpr std::size_t kSinkChunk = 512 * 1024;
 
 size_t on_header(char *buf, size_t size, size_t n, void *user);
 size_t on_write(char *buf, size_t size, size_t n, void *user);
@@ -140,6 +140,7 @@ void Engine::start(std::size_t job) {
   a->expected = j.entry.size;
   a->is_file_url = j.url.rfind("file://", 0) == 0;
   a->sink = std::make_shared<FileSink>();
+  a->pending = workers_->take_buffer(kSinkChunk + CURL_MAX_WRITE_SIZE);
   FileSink &sink = *a->sink;
   sink.expected = a->expected;
   sink.git_sha256 = is_git_sha256(j.entry.git_blob);
@@ -202,7 +203,7 @@ void Engine::start(std::size_t job) {
   // serialise the transfers on one connection.
   if (j.url.rfind("https://", 0) == 0)
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024); // fewer, larger writes
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 65536L); // fewer, larger reads
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, a.get());
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -282,8 +283,7 @@ size_t on_write(char *buf, size_t size, size_t n, void *user) {
   a->pending.insert(a->pending.end(), buf, buf + len);
   if (a->pending.size() >= kSinkChunk) {
     a->workers->write(a->sink, a->lane, std::move(a->pending));
-    a->pending.clear();
-    a->pending.reserve(kSinkChunk + CURL_MAX_WRITE_SIZE);
+    a->pending = a->workers->take_buffer(kSinkChunk + CURL_MAX_WRITE_SIZE);
   }
   a->written += len;
   return len;
