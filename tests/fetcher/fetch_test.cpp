@@ -585,7 +585,20 @@ TEST(Fetch, KilledMidRunThenRestartedResumes) {
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  // Kill it once some files are done and others are part-way (the machine
+  // may be slow: wait for that state rather than for a fixed time).
+  auto part_way = [&] {
+    bool partial = false;
+    for (auto &p : paths) {
+      std::error_code ec;
+      partial = partial || fs::file_size(partial_of(f.mirror(), p), ec) > 0;
+    }
+    return partial && !visible_files(f.mirror()).empty();
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!part_way() && std::chrono::steady_clock::now() < deadline &&
+         ::waitpid(pid, nullptr, WNOHANG) == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   int st = 0;
   ::waitpid(pid, &st, 0);
