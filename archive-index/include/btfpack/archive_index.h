@@ -84,6 +84,9 @@ struct ScanOptions {
   const Index *previous =
       nullptr; // incremental: reuse digests when size+mtime match
   std::function<void(const ScanProgress &)> progress; // may be empty
+  // git_blob also computes each file's git blob id (in the same read); off by
+  // default since it costs a sha1 per byte. Reused from `previous` when known.
+  bool git_blob = false;
 };
 
 struct ScanResult {
@@ -95,16 +98,21 @@ struct ScanResult {
 
 // scan_mirror walks DIR and indexes every well-formed archive file. Files not
 // following the layout are skipped with a warning; symlinks pointing outside
-// DIR are skipped. Fails only if DIR cannot be read.
+// DIR are skipped. Fails only if DIR cannot be read. A file named index.json
+// at the top of DIR (the index itself) is ignored. The progress callback is
+// called from the hashing workers, one call at a time.
 Result<ScanResult> scan_mirror(const std::filesystem::path &dir,
                                const ScanOptions &opts = {});
 
 // parse_git_tree_listing reads GitHub's recursive git tree JSON
-// ({"tree": [{"path","type","size","sha"}...], "truncated": bool}) into an
-// index with git blob ids. Paths outside the layout are skipped; paths with
-// ".." or absolute paths are errors (Errc::corrupt) naming the path.
-Result<Index> parse_git_tree_listing(std::string_view json,
-                                     std::string_view name);
+// ({"sha", "tree": [{"path","mode","type","size","sha"}...], "truncated"})
+// into an index with git blob ids. Paths outside the layout (README.md,
+// .github/...) are skipped, and listed in `skipped` when given; paths with
+// ".." or absolute paths are errors (Errc::corrupt) naming the path, and so
+// is a truncated listing (it would silently miss kernels).
+Result<Index>
+parse_git_tree_listing(std::string_view json, std::string_view name,
+                       std::vector<std::string> *skipped = nullptr);
 
 // git_blob_id computes git's blob id (sha1 of "blob <size>\0" + content) of a
 // file, the digest a remote listing provides.
