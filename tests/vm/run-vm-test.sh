@@ -20,9 +20,9 @@ usage() {
 usage: $0 --btfpack PATH --bpf-dir DIR --work DIR [options]
   --btfpack PATH        the btfpack command to put in the VM
   --bpf-dir DIR         build directory of bpf/: *.bpf.o objects and loaders
-  --loader PATH         a loader to put in the VM (repeatable; default: the
-                        executables in --bpf-dir and --examples-dir)
-  --examples-dir DIR    build directory of examples/ (runtime C API loaders)
+  --demo PATH           the bpf/ loader (default: DIR/btfpack-bpf-demo)
+  --api-loader PATH     a loader that resolves through the runtime API
+                        (repeatable), run in the VM as: NAME --bundle B --key K
   --work DIR            scratch directory; the serial log is kept there
   --scenario S          exact (default) or wrong-kernel
   --kernel FILE         kernel image (default ../shared/kernels/nobtf-6.1/bzImage)
@@ -39,18 +39,20 @@ usage: $0 --btfpack PATH --bpf-dir DIR --work DIR [options]
   --wrong PATH          archive-relative path of the different kernel the
                         wrong-kernel bundle holds (default
                         debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz)
+  --prefer-bundle       for a kernel that has its own BTF: resolve with
+                        --prefer-bundle and expect native BTF present
   --timeout SEC         hard limit for one VM run (default 120)
   --memory MB           VM memory (default 512)
 USAGE
 }
 
 SHARED="$SRC/../shared"
-BTFPACK="" BPF_DIR="" EXAMPLES_DIR="" WORK="" SCENARIO=exact
+BTFPACK="" BPF_DIR="" DEMO="" WORK="" SCENARIO=exact
 KERNEL="$SHARED/kernels/nobtf-6.1/bzImage"
 KERNEL_BTF="$SHARED/kernels/nobtf-6.1/6.1.192.btf.tar.xz"
 DISTRO=debian VERSION=12 ARCH=x86_64 RELEASE=""
 CORPUS="$SHARED/corpus/archive"
-OTHERS=() LOADERS=()
+OTHERS=() API_LOADERS=() PREFER_BUNDLE=0
 WRONG=debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz
 TIMEOUT=120 MEMORY=512
 
@@ -58,8 +60,9 @@ while [ $# -gt 0 ]; do
   case "$1" in
   --btfpack) BTFPACK=$2; shift 2 ;;
   --bpf-dir) BPF_DIR=$2; shift 2 ;;
-  --examples-dir) EXAMPLES_DIR=$2; shift 2 ;;
-  --loader) LOADERS+=("$2"); shift 2 ;;
+  --demo) DEMO=$2; shift 2 ;;
+  --api-loader) API_LOADERS+=("$2"); shift 2 ;;
+  --prefer-bundle) PREFER_BUNDLE=1; shift ;;
   --work) WORK=$2; shift 2 ;;
   --scenario) SCENARIO=$2; shift 2 ;;
   --kernel) KERNEL=$2; shift 2 ;;
@@ -121,12 +124,11 @@ BPF_OBJS=()
 while IFS= read -r -d '' f; do BPF_OBJS+=("$f"); done < <(
   find "$BPF_DIR" -maxdepth 2 -name '*.bpf.o' ! -name '*.tmp.bpf.o' -print0 | sort -z)
 [ ${#BPF_OBJS[@]} -gt 0 ] || fail "no *.bpf.o in $BPF_DIR: build bpf/ first"
-if [ ${#LOADERS[@]} -eq 0 ]; then
-  for d in "$BPF_DIR" ${EXAMPLES_DIR:+"$EXAMPLES_DIR"}; do
-    while IFS= read -r -d '' f; do LOADERS+=("$f"); done < <(
-      find "$d" -maxdepth 1 -type f -perm -u+x -print0 | sort -z)
-  done
-fi
+[ -n "$DEMO" ] || DEMO="$BPF_DIR/btfpack-bpf-demo"
+[ -x "$DEMO" ] || fail "loader $DEMO not found: build bpf/ first"
+for l in "${API_LOADERS[@]}"; do
+  [ -x "$l" ] || fail "loader $l not found: build it first"
+done
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -186,8 +188,11 @@ add_binary() { # SRC DEST
   copy_libs "$1"
 }
 add_binary "$BTFPACK" /usr/bin/btfpack
-for l in "${LOADERS[@]}"; do
+add_binary "$DEMO" /usr/lib/btfpack-vm/btfpack-bpf-demo
+api_names=""
+for l in "${API_LOADERS[@]}"; do
   add_binary "$l" "/usr/lib/btfpack-vm/$(basename "$l")"
+  api_names="$api_names $(basename "$l")"
 done
 for o in "${BPF_OBJS[@]}"; do cp "$o" "$ROOT/usr/lib/btfpack-vm/"; done
 cp "$WORK/bundle" "$ROOT/usr/share/btfpack/test.bundle"
@@ -200,6 +205,10 @@ EXPECT_RELEASE=$RELEASE
 WRONG_RELEASE=$WRONG_RELEASE
 BUNDLE=/usr/share/btfpack/test.bundle
 KEY=/etc/btfpack/keys/test.pub
+RESOLVE_OPTS="$([ $PREFER_BUNDLE = 1 ] && echo --prefer-bundle)"
+EVENT_TIMEOUT_MS=30000
+API_LOADERS="${api_names# }"
+API_LOADER_ARGS="--bundle /usr/share/btfpack/test.bundle --key /etc/btfpack/keys/test.pub"
 CONF
 INITRD="$WORK/initramfs.cpio.gz"
 if command -v cpio >/dev/null; then
@@ -229,5 +238,7 @@ fi
 note "VM ran ${boot_secs}s"
 
 # 5. Check what the VM reported.
-exec "$HERE/check-serial.sh" "$SCENARIO" "$LOG" "$RELEASE" "$WRONG_RELEASE" \
-  "$DISTRO/$VERSION/$ARCH"
+exec "$HERE/check-serial.sh" --scenario "$SCENARIO" --log "$LOG" \
+  --release "$RELEASE" --wrong-release "$WRONG_RELEASE" \
+  --native "$([ $PREFER_BUNDLE = 1 ] && echo present || echo absent)" \
+  --api-loaders "${api_names# }"

@@ -24,15 +24,17 @@ exec </dev/null >/dev/console 2>&1
 step() {
   name=$1
   shift
+  t0=$(cut -d' ' -f1 /proc/uptime)
   "$@" >/tmp/$name.out 2>&1
   rc=$?
+  t1=$(cut -d' ' -f1 /proc/uptime)
   sed "s/^/$name| /" /tmp/$name.out
-  echo "@@VM@@ $name rc=$rc"
+  echo "@@VM@@ $name rc=$rc t=$t0..$t1"
   return $rc
 }
 
-# last_line FILE: what `btfpack resolve` hands to libbpf.
-last_line() { sed -n '$p' "$1"; }
+# resolved STEP: the last line `btfpack resolve` printed (what libbpf gets).
+resolved() { sed -n '$p' /tmp/$1.out; }
 
 echo "@@VM@@ begin scenario=$SCENARIO"
 echo "@@VM@@ uname-r $(uname -r)"
@@ -42,25 +44,42 @@ if [ -e /sys/kernel/btf/vmlinux ]; then
 else
   echo "@@VM@@ native-btf absent"
 fi
+echo "@@VM@@ uptime $(cut -d' ' -f1 /proc/uptime)"
 
-RB="--bundle $BUNDLE --key $KEY"
+RB="--bundle $BUNDLE --key $KEY $RESOLVE_OPTS"
+DEMO="btfpack-bpf-demo all --timeout-ms $EVENT_TIMEOUT_MS"
 
 if [ "$SCENARIO" = exact ]; then
+  # Without a BTF libbpf looks for the kernel's own: there is none.
+  step demo_native $DEMO
   step explain btfpack explain $RB
   step explain_json btfpack -j explain $RB
   step resolve btfpack resolve $RB
-  BTF=$(last_line /tmp/resolve.out)
-  echo "@@VM@@ resolved $BTF"
+  btf=$(resolved resolve)
+  echo "@@VM@@ resolved $btf"
+  step demo_resolved $DEMO --btf "$btf"
+  # Loaders that resolve in-process through the runtime's C/C++ API.
+  for l in $API_LOADERS; do
+    step "api_$l" "$l" $API_LOADER_ARGS
+  done
 else
   step resolve btfpack resolve $RB
   step explain btfpack explain $RB
-  step resolve_nearest btfpack resolve $RB --allow-nearest
+  # --allow-nearest may refuse too (neighbours that disagree); if it picks
+  # the other kernel, its values must come out wrong.
+  if step resolve_nearest btfpack resolve $RB --allow-nearest; then
+    btf=$(resolved resolve_nearest)
+    echo "@@VM@@ nearest $btf"
+    step demo_nearest $DEMO --btf "$btf"
+  fi
+  # Forcing the other kernel's BTF: what an unchecked nearest match does.
   step resolve_forced btfpack resolve $RB --kernel-release "$WRONG_RELEASE"
-  BTF=$(last_line /tmp/resolve_forced.out)
-  echo "@@VM@@ forced $BTF"
+  btf=$(resolved resolve_forced)
+  echo "@@VM@@ forced $btf"
+  step demo_forced $DEMO --btf "$btf"
 fi
 
-cat /proc/uptime | sed 's/^/@@VM@@ uptime /'
+echo "@@VM@@ uptime $(cut -d' ' -f1 /proc/uptime)"
 echo "@@VM@@ end"
 sync
 reboot -f
