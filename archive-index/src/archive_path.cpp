@@ -4,6 +4,7 @@
 // in-memory index.
 #include <algorithm>
 #include <fnmatch.h>
+#include <optional>
 
 #include "btfpack/archive_index.h"
 
@@ -97,6 +98,35 @@ bool Filter::matches(const IndexEntry &e) const {
 }
 
 void Index::sort() {
+  // Index files are written sorted: check that first, parsing each release
+  // at most once, and sort only when needed.
+  {
+    bool sorted = true;
+    std::optional<KernelRelease> prev;
+    for (std::size_t i = 1; i < entries.size() && sorted; i++) {
+      const auto &a = entries[i - 1], &b = entries[i];
+      std::strong_ordering c = std::strong_ordering::equal;
+      if (int d = a.distro.compare(b.distro); d != 0)
+        c = d <=> 0;
+      else if (auto v = natural_compare(a.version, b.version); v != 0)
+        c = v;
+      else if (int r = a.arch.compare(b.arch); r != 0)
+        c = r <=> 0;
+      if (c != 0) {
+        sorted = c < 0;
+        prev.reset();
+        continue;
+      }
+      if (!prev)
+        prev = KernelRelease::parse(a.release);
+      auto kb = KernelRelease::parse(b.release);
+      c = *prev <=> kb;
+      sorted = c < 0 || (c == 0 && a.path <= b.path);
+      prev = std::move(kb);
+    }
+    if (sorted)
+      return;
+  }
   // entry_less parses releases on every comparison; parse each once here.
   struct Keyed {
     KernelRelease kr;

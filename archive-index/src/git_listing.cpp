@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "btfpack/archive_index.h"
+#include "json_parse.h"
 
 namespace btfpack {
 
@@ -42,19 +43,10 @@ Result<Index> parse_git_tree_listing(std::string_view text,
   auto corrupt = [&](const std::string &why) {
     return make_error(Errc::corrupt, "listing " + nm + ": " + why);
   };
-  json doc;
-  try {
-    doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error &e) {
-    std::size_t off =
-        e.byte > 0 ? std::min<std::size_t>(e.byte - 1, text.size()) : 0;
-    std::size_t line = 1;
-    for (std::size_t i = 0; i < off; i++)
-      line += text[i] == '\n';
-    return make_error(Errc::corrupt, "listing " + nm + ":" +
-                                         std::to_string(line) +
-                                         ": not valid JSON");
-  }
+  auto doc_r = detail::parse_json(text, nm);
+  if (!doc_r)
+    return make_error(Errc::corrupt, "listing " + doc_r.error().message);
+  const json &doc = doc_r.value();
   if (!doc.is_object())
     return corrupt("expected a git tree object {\"sha\", \"tree\": [...]}");
   if (auto t = doc.find("truncated");

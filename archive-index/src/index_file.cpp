@@ -8,6 +8,8 @@
 
 #include "btfpack/archive_index.h"
 #include "btfpack/file_util.h"
+#include "index_fast_reader.h"
+#include "json_parse.h"
 
 namespace btfpack {
 
@@ -16,15 +18,6 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view SCHEMA_NAME = "btfpack-index";
-
-std::size_t line_of_offset(std::string_view text, std::size_t off) {
-  off = std::min(off, text.size());
-  std::size_t line = 1;
-  for (std::size_t i = 0; i < off; i++)
-    if (text[i] == '\n')
-      line++;
-  return line;
-}
 
 // entry_line finds the line where the n-th object of the top-level
 // "entries" array starts, for messages about one entry. Only called on
@@ -98,23 +91,11 @@ public:
   }
 
   Result<Index> read() {
-    json doc;
-    try {
-      doc = json::parse(text_.begin(), text_.end());
-    } catch (const json::parse_error &e) {
-      // e.byte is 1-based, pointing just past the offending character.
-      std::size_t off = e.byte > 0 ? e.byte - 1 : 0;
-      std::string what = e.what();
-      // Drop nlohmann's "[json.exception.parse_error.101] parse error at
-      // line 3, column 5: " prefix; the position is given our way.
-      if (auto p = what.find(": "); p != std::string::npos)
-        what = what.substr(p + 2);
+    auto parsed = detail::parse_json(text_, name_);
+    if (!parsed)
       return make_error(Errc::corrupt,
-                        std::string(name_) + ":" +
-                            std::to_string(line_of_offset(text_, off)) +
-                            ": not valid JSON: " + what +
-                            " (regenerate the index)");
-    }
+                        parsed.error().message + " (regenerate the index)");
+    const json &doc = parsed.value();
     if (!doc.is_object())
       return at_top("line 1: expected a JSON object");
     auto sv = doc.find("schema_version");
@@ -203,8 +184,10 @@ private:
         !is_hex(e.git_blob, 64))
       return at_entry(i, "\"git_blob\" is not 40 or 64 lowercase hex digits");
     if (auto mt = j.find("mtime_ns"); mt != j.end()) {
-      if (!mt->is_number_integer())
-        return at_entry(i, "\"mtime_ns\" is not an integer");
+      if (!mt->is_number_integer() ||
+          (mt->is_number_unsigned() &&
+           mt->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+        return at_entry(i, "\"mtime_ns\" is not a 64-bit integer");
       e.mtime_ns = mt->get<std::int64_t>();
     }
     return e;
@@ -252,6 +235,20 @@ std::string Index::to_json(bool pretty) const {
 }
 
 Result<Index> Index::from_json(std::string_view text, std::string_view name) {
+  if (auto fast = detail::fast_read_index(text)) {
+    fast->sort();
+    bool dup = false;
+    for (std::size_t i = 1; i < fast->entries.size() && !dup; i++)
+      dup = fast->entries[i].path == fast->entries[i - 1].path;
+    if (!dup)
+      return std::move(*fast);
+  }
+  // Declined by the fast path: the strict reader decides, and explains.
+  return Reader(text, name).read();
+}
+
+Result<Index> detail::strict_read_index(std::string_view text,
+                                        std::string_view name) {
   return Reader(text, name).read();
 }
 

@@ -85,3 +85,16 @@ TEST(GitListing, RefusesEscapingPathsTruncationAndGarbage) {
   badsha.replace(badsha.find("0123"), 4, "XYZ!");
   EXPECT_FALSE(parse_git_tree_listing(badsha, "s.json").ok());
 }
+
+// Regression (found by fuzz/git_listing_fuzz): number overflow in a listing
+// threw nlohmann's out_of_range out of the parser.
+TEST(GitListing, NumberOverflowIsAnError) {
+  auto r = parse_git_tree_listing(
+      "{\"sha\": \"x\",\n\"tree\": [{\"path\":\"a/b/c/d.btf.tar.xz\","
+      "\"type\":\"blob\",\"size\":54e753,\"sha\":\"0123\"}]}",
+      "o.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::corrupt);
+  EXPECT_NE(r.error().message.find("o.json:2:"), std::string::npos)
+      << r.error().message;
+}

@@ -164,3 +164,21 @@ TEST(IndexFile, MissingFileIsNotFound) {
   EXPECT_NE(r.error().message.find("/nonexistent/index.json"),
             std::string::npos);
 }
+
+// Regression (found by fuzz/index_file_fuzz): a number too large for a
+// double made nlohmann throw out_of_range, which escaped as an exception.
+TEST(IndexFile, NumberOverflowIsAnErrorNamingTheLine) {
+  for (std::string num : {"69e6187", "1e999", "-1e400"}) {
+    SCOPED_TRACE(num);
+    auto r =
+        Index::from_json("{\"schema_version\":1,\n\"entries\":[\n{\"path\":"
+                         "\"a/b/c/d.btf.tar.xz\",\"size\":" +
+                             num + "}]}",
+                         "o.json");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::corrupt);
+    EXPECT_NE(r.error().message.find("o.json:3:"), std::string::npos)
+        << r.error().message;
+    EXPECT_NE(r.error().message.find("overflow"), std::string::npos);
+  }
+}

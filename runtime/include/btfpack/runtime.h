@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The host side of btfpack in one call: verify the bundle, identify the
+// host, match (docs/matching.md), check the BTF and hand it to libbpf.
+//
+//   btfpack::ResolveOptions o;              // defaults: installed store/keys
+//   o.objects = {"exec.bpf.o"};             // refuse a stale bundle
+//   auto r = btfpack::resolve(o);
+//   if (!r.ok()) { ...r.error().message... }
+//   opts.btf_custom_path = r->native ? nullptr : r->btf.path().c_str();
+//   // keep `r` (its CustomBtf) alive until bpf_object__load() returns
+//
+// explain() runs the same steps and never fails as a call: it returns what
+// it learned up to the failure, for `btfpack explain`.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "btfpack/bundle.h"
+#include "btfpack/handoff.h"
+#include "btfpack/host.h"
+#include "btfpack/match.h"
+#include "btfpack/result.h"
+
+namespace btfpack {
+
+// HandOff says how the chosen BTF reaches libbpf.
+enum class HandOff {
+  memfd, // sealed memfd, /proc/self/fd/N (default; in-process loaders)
+  cache, // root-owned cache file (other processes, scripts)
+  none,  // resolve only: no path (the digest and entry are still given)
+};
+
+struct ResolveOptions {
+  // bundle: empty = paths::current_bundle() (the installed store).
+  std::filesystem::path bundle;
+  // keys: trusted public keys; empty = every *.pub in keys_dir.
+  std::vector<std::filesystem::path> keys;
+  std::filesystem::path keys_dir; // empty = paths::keys_dir()
+  HostOptions host;
+  MatchPolicy policy;
+  // objects: the BPF object files about to be loaded; object_digests: or
+  // their sha256. A bundle minimized for other objects is refused
+  // (Errc::stale). Both empty: not checked.
+  std::vector<std::filesystem::path> objects;
+  std::vector<Sha256> object_digests;
+  HandOff handoff = HandOff::memfd;
+  std::filesystem::path cache_dir; // empty = paths::cache_dir()
+  bool allow_expired = false;
+  std::int64_t now = 0; // 0 = the clock (tests set it)
+};
+
+// BundleInfo is what explain shows about the bundle.
+struct BundleInfo {
+  bool opened = false;
+  std::filesystem::path path;
+  std::string signer; // key id, minisign style
+  std::string signer_key_file;
+  BundleMeta meta;
+  std::size_t entries = 0;
+  std::string manifest_sha256;
+};
+
+// Resolution is the answer: native, or a bundle entry handed over.
+struct Resolution {
+  HostFacts host;
+  BundleInfo bundle;
+  MatchDecision decision;
+  bool native = false; // use the kernel's own BTF: no custom path
+  Sha256 digest{};     // the chosen blob's sha256
+  std::uint32_t btf_types = 0;
+  CustomBtf btf;                  // owns the hand-off; btf.path() for libbpf
+  std::vector<std::string> notes; // staleness check, cache events
+
+  // custom_path is btf_custom_path for libbpf: nullptr when native.
+  const char *custom_path() const {
+    return native || btf.empty() ? nullptr : btf.path().c_str();
+  }
+};
+
+// resolve runs verify -> identify -> match -> check -> hand-off. Errors:
+// whatever Bundle::open returns (before any matching), Errc::stale,
+// Errc::no_match (naming host facts, nearest entries, what to do),
+// Errc::corrupt (BTF failed the structural check), Errc::io.
+Result<Resolution> resolve(const ResolveOptions &opts);
+
+// Explanation is resolve's result plus the error that stopped it, if any.
+struct Explanation {
+  Resolution r;
+  std::optional<Error> error;
+  std::string stage; // where it stopped: "host", "keys", "bundle", ...
+};
+// explain never fails as a call. Unlike resolve, it opens the bundle even
+// when native BTF is present, to show what the bundle would give.
+Explanation explain(const ResolveOptions &opts);
+
+// load_trusted_keys reads the given key files, or every *.pub in `dir`
+// (sorted) when `files` is empty. Errc::not_found when none is found.
+Result<std::vector<std::pair<std::filesystem::path, PublicKey>>>
+load_trusted_keys(const std::vector<std::filesystem::path> &files,
+                  const std::filesystem::path &dir);
+
+// route_libbpf_logs sends libbpf's messages to btfpack::log (warn → warn,
+// info → info, debug → debug), so parse reasons reach the operator.
+void route_libbpf_logs();
+
+} // namespace btfpack
