@@ -128,6 +128,14 @@ else
   else
     ok "--allow-nearest refused too (no neighbours that agree)"
   fi
+  for l in $API_LOADERS; do
+    show "api_$l"
+    if [ "$(rc_of "api_$l")" = 6 ] && out_of "api_$l" | grep -qF "$RELEASE"; then
+      ok "$l: btfpack_ensure_core_btf refused and said why"
+    else
+      bad "$l: btfpack_ensure_core_btf should refuse naming $RELEASE (exit 6), got exit $(rc_of "api_$l")"
+    fi
+  done
   show resolve_forced
   if [ "$(rc_of resolve_forced)" = 0 ]; then
     demo_expect_wrong demo_forced "forced $WRONG_RELEASE"

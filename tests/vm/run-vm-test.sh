@@ -22,7 +22,8 @@ usage: $0 --btfpack PATH --bpf-dir DIR --work DIR [options]
   --bpf-dir DIR         build directory of bpf/: *.bpf.o objects and loaders
   --demo PATH           the bpf/ loader (default: DIR/btfpack-bpf-demo)
   --api-loader PATH     a loader that resolves through the runtime API
-                        (repeatable), run in the VM as: NAME --bundle B --key K
+                        (repeatable), run in the VM with the installed
+                        defaults, as NAME [--object O]
   --work DIR            scratch directory; the serial log is kept there
   --scenario S          exact (default) or wrong-kernel
   --kernel FILE         kernel image (default ../shared/kernels/nobtf-6.1/bzImage)
@@ -167,7 +168,7 @@ note "bundle $(stat -c %s "$WORK/bundle") bytes from $(find "$ARCHIVE" -name '*.
 #    libraries (found by walking ldd), os-release, bundle and trusted key.
 ROOT="$WORK/root"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,lib64,etc/btfpack/keys,proc,sys,dev,tmp,run,root}
-mkdir -p "$ROOT"/usr/share/btfpack "$ROOT"/usr/lib/btfpack-vm
+mkdir -p "$ROOT"/usr/lib/btfpack-vm "$ROOT"/var/lib/btfpack/bundles "$ROOT"/var/cache
 cp "$BUSYBOX" "$ROOT/bin/busybox"
 cp "$HERE/vm-init.sh" "$ROOT/init"
 chmod 0755 "$ROOT/init"
@@ -195,7 +196,10 @@ for l in "${API_LOADERS[@]}"; do
   api_names="$api_names $(basename "$l")"
 done
 for o in "${BPF_OBJS[@]}"; do cp "$o" "$ROOT/usr/lib/btfpack-vm/"; done
-cp "$WORK/bundle" "$ROOT/usr/share/btfpack/test.bundle"
+# The installed layout (runtime/include/btfpack/paths.h): the C API's
+# defaults find the bundle and key with no options.
+cp "$WORK/bundle" "$ROOT/var/lib/btfpack/bundles/test.btfpack"
+ln -s bundles/test.btfpack "$ROOT/var/lib/btfpack/current"
 cp "$WORK/key.pub" "$ROOT/etc/btfpack/keys/test.pub"
 printf 'ID=%s\nVERSION_ID="%s"\nNAME="btfpack vm test"\n' "$DISTRO" "$VERSION" \
   >"$ROOT/etc/os-release"
@@ -203,12 +207,12 @@ cat >"$ROOT/etc/btfpack-vm.conf" <<CONF
 SCENARIO=$SCENARIO
 EXPECT_RELEASE=$RELEASE
 WRONG_RELEASE=$WRONG_RELEASE
-BUNDLE=/usr/share/btfpack/test.bundle
+BUNDLE=/var/lib/btfpack/bundles/test.btfpack
 KEY=/etc/btfpack/keys/test.pub
 RESOLVE_OPTS="$([ $PREFER_BUNDLE = 1 ] && echo --prefer-bundle)"
 EVENT_TIMEOUT_MS=30000
 API_LOADERS="${api_names# }"
-API_LOADER_ARGS="--bundle /usr/share/btfpack/test.bundle --key /etc/btfpack/keys/test.pub"
+API_LOADER_OBJECT=/usr/lib/btfpack-vm/$(basename "${BPF_OBJS[0]}")
 CONF
 INITRD="$WORK/initramfs.cpio.gz"
 if command -v cpio >/dev/null; then

@@ -52,15 +52,19 @@ DEMO="btfpack-bpf-demo all --timeout-ms $EVENT_TIMEOUT_MS"
 if [ "$SCENARIO" = exact ]; then
   # Without a BTF libbpf looks for the kernel's own: there is none.
   step demo_native $DEMO
-  step explain btfpack explain $RB
+  # explain with the installed defaults (/var/lib/btfpack/current and
+  # /etc/btfpack/keys), resolve with the bundle and key named.
+  step explain btfpack explain $RESOLVE_OPTS
   step explain_json btfpack -j explain $RB
   step resolve btfpack resolve $RB
   btf=$(resolved resolve)
   echo "@@VM@@ resolved $btf"
   step demo_resolved $DEMO --btf "$btf"
-  # Loaders that resolve in-process through the runtime's C/C++ API.
+  # Loaders that resolve in-process through the runtime's C API with the
+  # installed defaults (the libbpf-tools way), checking the bundle was
+  # made for the object they load.
   for l in $API_LOADERS; do
-    step "api_$l" "$l" $API_LOADER_ARGS
+    step "api_$l" "$l" --object "$API_LOADER_OBJECT"
   done
 else
   step resolve btfpack resolve $RB
@@ -73,6 +77,9 @@ else
     step demo_nearest $DEMO --btf "$btf"
   fi
   # Forcing the other kernel's BTF: what an unchecked nearest match does.
+  for l in $API_LOADERS; do
+    step "api_$l" "$l"
+  done
   step resolve_forced btfpack resolve $RB --kernel-release "$WRONG_RELEASE"
   btf=$(resolved resolve_forced)
   echo "@@VM@@ forced $btf"
