@@ -5,7 +5,8 @@
 // bpf_object_open_opts, installed defaults unless told otherwise), then runs
 // the bpf/ programs with the btf_custom_path it set (a memfd,
 // /proc/self/fd/N) and checks the values they read (bpf/README.md).
-//   btfpack-vm-capi-loader [--bundle B] [--key K] [--object O] [--allow-nearest]
+//   btfpack-vm-capi-loader [--bundle B] [--key K] [--object O]
+//                          [--allow-nearest] [--prefer-bundle]
 // Exit: btfpack-bpf-demo's (0 pass, 1 wrong values, 3 load failed, 4 no
 // event, 5 error), 2 usage, 6 btfpack found no BTF for this host (message
 // on stderr).
@@ -43,7 +44,7 @@ int main(int argc, char **argv) {
   CLI::App app{"Resolve the BTF through btfpack's C API and run the bpf/ "
                "programs with it"};
   std::string bundle, key, object;
-  bool allow_nearest = false;
+  bool allow_nearest = false, prefer_bundle = false;
   int verbose = 0;
   app.add_option("--bundle", bundle, "bundle (default: the installed store)");
   app.add_option("--key", key, "trusted key (default: /etc/btfpack/keys)");
@@ -51,6 +52,8 @@ int main(int argc, char **argv) {
                  "BPF object the bundle must have been made for");
   app.add_flag("--allow-nearest", allow_nearest,
                "accept a neighbouring kernel's BTF when provably identical");
+  app.add_flag("--prefer-bundle", prefer_bundle,
+               "use the bundle even when the kernel has its own BTF");
   app.add_flag("-v,--verbose", verbose, "show libbpf's messages");
   CLI11_PARSE(app, argc, argv);
 
@@ -65,12 +68,15 @@ int main(int argc, char **argv) {
   bopts.key_paths = keys.empty() ? nullptr : keys.data();
   bopts.object_path = object.empty() ? nullptr : object.c_str();
   bopts.allow_nearest = allow_nearest;
-  int err = bundle.empty() && key.empty() && object.empty() && !allow_nearest
-                ? btfpack_ensure_core_btf(&open_opts)
-                : btfpack_ensure_core_btf_opts(&open_opts, &bopts);
+  bopts.prefer_bundle = prefer_bundle;
+  bool defaults = bundle.empty() && key.empty() && object.empty() &&
+                  !allow_nearest && !prefer_bundle;
+  int err = defaults ? btfpack_ensure_core_btf(&open_opts)
+                     : btfpack_ensure_core_btf_opts(&open_opts, &bopts);
   if (err) {
-    std::fprintf(stderr, "btfpack-vm-capi-loader: no BTF for this host (%d): %s\n",
-                 err, btfpack_last_error());
+    std::fprintf(stderr,
+                 "btfpack-vm-capi-loader: no BTF for this host (%d): %s\n", err,
+                 btfpack_last_error());
     return EXIT_NO_BTF;
   }
   CoreBtf guard(open_opts);
@@ -86,8 +92,8 @@ int main(int argc, char **argv) {
     auto rep = demo::run_program(name, opts);
     std::cout << rep.to_json() << std::endl;
     std::fprintf(stderr, "btfpack-vm-capi-loader: %s: %s%s%s\n", name.c_str(),
-                 demo::outcome_name(rep.outcome),
-                 rep.error.empty() ? "" : ": ", rep.error.c_str());
+                 demo::outcome_name(rep.outcome), rep.error.empty() ? "" : ": ",
+                 rep.error.c_str());
     status = std::max(status, demo::exit_code(rep.outcome));
   }
   return status;

@@ -64,7 +64,7 @@ if [ "$SCENARIO" = exact ]; then
   # installed defaults (the libbpf-tools way), checking the bundle was
   # made for the object they load.
   for l in $API_LOADERS; do
-    step "api_$l" "$l" --object "$API_LOADER_OBJECT"
+    step "api_$l" "$l" --object "$API_LOADER_OBJECT" $RESOLVE_OPTS
   done
 else
   step resolve btfpack resolve $RB
@@ -78,7 +78,7 @@ else
   fi
   # Forcing the other kernel's BTF: what an unchecked nearest match does.
   for l in $API_LOADERS; do
-    step "api_$l" "$l"
+    step "api_$l" "$l" $RESOLVE_OPTS
   done
   step resolve_forced btfpack resolve $RB --kernel-release "$WRONG_RELEASE"
   btf=$(resolved resolve_forced)
