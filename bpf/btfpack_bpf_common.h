@@ -9,4 +9,11 @@
 
 #define BTFPACK_COMM_LEN 16
 
+/* The value of each program's comm_filter map (key 0): events come only
+ * from tasks whose comm starts with prefix[0..len). */
+struct btfpack_comm_filter {
+	char prefix[BTFPACK_COMM_LEN];
+	__u32 len;
+};
+
 #endif /* BTFPACK_BPF_COMMON_H */

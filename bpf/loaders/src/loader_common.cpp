@@ -3,13 +3,13 @@
 
 #include "btfpack/file_util.h"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -61,9 +61,13 @@ std::string libbpf_error(int err) {
 }
 
 std::string unique_comm_prefix() {
-  std::random_device rd;
-  std::uint64_t r =
-      (std::uint64_t(rd()) << 32) ^ rd() ^ std::uint64_t(::getpid());
+  // Not std::random_device: getrandom(2) may block early in a VM's boot,
+  // where the vm tests run this. Time, pid and a counter are unique enough.
+  static std::atomic<std::uint64_t> counter{0};
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  std::uint64_t r = (std::uint64_t(now) * 0x9e3779b97f4a7c15ULL) ^
+                    (std::uint64_t(::getpid()) << 20) ^ (counter++ << 8);
+  r ^= r >> 29;
   char buf[16];
   std::snprintf(buf, sizeof buf, "bp%09llx",
                 static_cast<unsigned long long>(r & 0xfffffffffULL));
@@ -221,7 +225,7 @@ truth_json(const std::vector<std::pair<std::string, ChildTruth>> &truths) {
                {"tid", t.tid},
                {"reset_on_fork", t.reset_on_fork},
                {"comm", comm_string(t.comm, sizeof t.comm)}};
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string comm_string(const char *comm, size_t len) {

@@ -9,6 +9,7 @@
 #include "btfpack/c_free.h"
 #include "btfpack/result.h"
 #include "btfpack/unique_fd.h"
+#include "btfpack_bpf_common.h"
 
 #include <bpf/libbpf.h>
 #include <chrono>
@@ -177,8 +178,8 @@ template <typename Skel> struct SkelOps {
 template <typename Skel>
 using SkelPtr = std::unique_ptr<Skel, void (*)(Skel *)>;
 
-// open_load_attach opens the skeleton with the BTF of opts, sets the comm
-// filter in .rodata, loads and attaches. On failure it fills report (outcome
+// open_load_attach opens the skeleton with the BTF of opts, loads it, sets
+// the comm filter map and attaches. On failure it fills report (outcome
 // load_failed or error) and returns null.
 template <typename Skel>
 SkelPtr<Skel> open_load_attach(const SkelOps<Skel> &ops, const Options &opts,
@@ -202,12 +203,6 @@ SkelPtr<Skel> open_load_attach(const SkelOps<Skel> &ops, const Options &opts,
     report.error = "open " + report.program + ".bpf.o: " + libbpf_error(-errno);
     return none;
   }
-  auto *rodata = skel->rodata;
-  std::memset(const_cast<char *>(rodata->targ_comm_prefix), 0,
-              sizeof(rodata->targ_comm_prefix));
-  std::memcpy(const_cast<char *>(rodata->targ_comm_prefix), comm_prefix.data(),
-              std::min(comm_prefix.size(), sizeof(rodata->targ_comm_prefix)));
-  rodata->targ_comm_prefix_len = static_cast<__u32>(comm_prefix.size());
   int err = ops.load(skel.get());
   report.load_ms =
       std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -216,6 +211,20 @@ SkelPtr<Skel> open_load_attach(const SkelOps<Skel> &ops, const Options &opts,
     report.outcome = Outcome::load_failed;
     report.error = "load " + report.program + ".bpf.o with BTF " + report.btf +
                    ": " + libbpf_error(err);
+    return none;
+  }
+  // The filter goes in before attach: until then no event can fire.
+  btfpack_comm_filter filter{};
+  std::memcpy(filter.prefix, comm_prefix.data(),
+              std::min(comm_prefix.size(), sizeof filter.prefix));
+  filter.len =
+      static_cast<__u32>(std::min(comm_prefix.size(), sizeof filter.prefix));
+  const __u32 key = 0;
+  err = bpf_map__update_elem(skel->maps.comm_filter, &key, sizeof key, &filter,
+                             sizeof filter, BPF_ANY);
+  if (err) {
+    report.outcome = Outcome::error;
+    report.error = "set comm filter: " + libbpf_error(err);
     return none;
   }
   if (auto tr = ensure_tracefs(); !tr) {

@@ -86,7 +86,8 @@ Report run_nspid(const Options &opts) {
   nlohmann::json ej = nlohmann::json::array();
   for (const auto &e : events_of<nspid_event>(*reader))
     ej.push_back(to_json(e));
-  rep.events_json = ej.dump();
+  rep.events_json =
+      ej.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   auto e = find();
   if (!e) {
     rep.outcome = Outcome::no_event;

@@ -101,7 +101,8 @@ Report run_parentchain(const Options &opts) {
   nlohmann::json ej = nlohmann::json::array();
   for (const auto &e : events)
     ej.push_back(to_json(e));
-  rep.events_json = ej.dump();
+  rep.events_json =
+      ej.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
   auto a = find_event(events, comm_a);
   auto b = find_event(events, comm_b);

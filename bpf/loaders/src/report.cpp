@@ -58,7 +58,8 @@ std::string Report::to_json() const {
                                     : nlohmann::json::parse(events_json);
   j["truth"] = truth_json.empty() ? nlohmann::json::object()
                                   : nlohmann::json::parse(truth_json);
-  return j.dump();
+  // A wrong BTF reads garbage comms: never let them break the JSON.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::vector<std::string> program_names() {

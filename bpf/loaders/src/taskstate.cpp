@@ -138,7 +138,8 @@ Report run_taskstate(const Options &opts) {
   nlohmann::json ej = nlohmann::json::array();
   for (const auto &e : events)
     ej.push_back(to_json(e));
-  rep.events_json = ej.dump();
+  rep.events_json =
+      ej.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
   const bool kernel_has_new_state = running_kernel().at_least(5, 14);
   Checks c;
