@@ -135,8 +135,13 @@ for l in "${API_LOADERS[@]}"; do
   [ -x "$l" ] || fail "loader $l not found: build it first"
 done
 
+# The work directory is cleared on each run: only ever one of ours.
+if [ -d "$WORK" ] && [ -n "$(ls -A "$WORK")" ] && [ ! -f "$WORK/.vm-test" ]; then
+  fail "refusing to clear $WORK: not a vm-test work directory (no .vm-test)"
+fi
 rm -rf "$WORK"
 mkdir -p "$WORK"
+touch "$WORK/.vm-test"
 WORK=$(cd "$WORK" && pwd)
 LOG="$WORK/serial.log"
 T0=$(date +%s.%N)
