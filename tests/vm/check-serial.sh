@@ -5,10 +5,10 @@
 # "<step>| output" lines and "@@VM@@ <step> rc=N" markers).
 #   check-serial.sh --scenario exact|wrong-kernel --log FILE --release R
 #                   --wrong-release W --wrong-same-folder 0|1
-#                   --native absent|present [--api-loaders "A B"]
+#                   --native absent|present [--api-loaders "A B"] [--tool 0|1]
 set -euo pipefail
 SCENARIO="" LOG="" RELEASE="" WRONG_RELEASE="" WRONG_SAME=1 NATIVE=absent
-API_LOADERS=""
+API_LOADERS="" TOOL=0
 while [ $# -gt 0 ]; do
   case "$1" in
   --scenario) SCENARIO=$2 ;;
@@ -18,6 +18,7 @@ while [ $# -gt 0 ]; do
   --wrong-same-folder) WRONG_SAME=$2 ;;
   --native) NATIVE=$2 ;;
   --api-loaders) API_LOADERS=$2 ;;
+  --tool) TOOL=$2 ;;
   *) echo "check-serial: unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
@@ -113,6 +114,18 @@ if [ "$SCENARIO" = exact ]; then
       bad "$l (runtime API) failed with exit $(rc_of "api_$l")"
     fi
   done
+  if [ "$TOOL" = 1 ]; then
+    show tool
+    # "sleep  pid P core_pid C state S (tp T, __state) reset_on_fork R"
+    lines=$(out_of tool | grep -E '^sleep +pid ' || true)
+    n=$(grep -c . <<<"$lines" || true)
+    wrong=$(awk '$3 != $5' <<<"$lines" | grep -c . || true)
+    if [ "$(rc_of tool)" = 0 ] && [ "$n" -ge 1 ] && [ "$wrong" = 0 ]; then
+      ok "the libbpf-tools-style tool (ensure_core_btf) read $n events, each CO-RE task->pid equal to the helper's pid"
+    else
+      bad "the libbpf-tools-style tool: exit $(rc_of tool), $n events, $wrong with a CO-RE task->pid that differs from the helper's"
+    fi
+  fi
 else
   show resolve
   if [ "$(rc_of resolve)" != 0 ] && ran resolve; then
@@ -145,6 +158,15 @@ else
       bad "$l: btfpack_ensure_core_btf should refuse naming $RELEASE (exit 6), got exit $(rc_of "api_$l")"
     fi
   done
+  # With native BTF present ensure_core_btf rightly uses it: no refusal.
+  if [ "$TOOL" = 1 ] && [ "$NATIVE" = absent ]; then
+    show tool
+    if [ "$(rc_of tool)" != 0 ] && out_of tool | grep -qF "$RELEASE"; then
+      ok "the libbpf-tools-style tool refused to run and said why"
+    else
+      bad "the libbpf-tools-style tool should fail naming $RELEASE, got exit $(rc_of tool)"
+    fi
+  fi
   show resolve_forced
   if [ "$(rc_of resolve_forced)" = 0 ]; then
     demo_expect_wrong demo_forced "forced $WRONG_RELEASE"

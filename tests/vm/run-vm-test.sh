@@ -24,6 +24,8 @@ usage: $0 --btfpack PATH --bpf-dir DIR --work DIR [options]
   --api-loader PATH     a loader that resolves through the runtime API
                         (repeatable), run in the VM with the installed
                         defaults, as NAME [--object O]
+  --tool PATH           a libbpf-tools-style tool using ensure_core_btf
+                        (examples/taskstate), run as: taskstate -c sleep -n 3
   --work DIR            scratch directory; the serial log is kept there
   --scenario S          exact (default) or wrong-kernel
   --kernel FILE         kernel image (default ../shared/kernels/nobtf-6.1/bzImage)
@@ -51,7 +53,7 @@ USAGE
 }
 
 SHARED="$SRC/../shared"
-BTFPACK="" BPF_DIR="" DEMO="" WORK="" SCENARIO=exact
+BTFPACK="" BPF_DIR="" DEMO="" TOOL="" WORK="" SCENARIO=exact
 KERNEL="$SHARED/kernels/nobtf-6.1/bzImage"
 KERNEL_BTF="$SHARED/kernels/nobtf-6.1/6.1.192.btf.tar.xz"
 DISTRO=debian VERSION=12 ARCH=x86_64 RELEASE=""
@@ -66,6 +68,7 @@ while [ $# -gt 0 ]; do
   --bpf-dir) BPF_DIR=$2; shift 2 ;;
   --demo) DEMO=$2; shift 2 ;;
   --api-loader) API_LOADERS+=("$2"); shift 2 ;;
+  --tool) TOOL=$2; shift 2 ;;
   --prefer-bundle) PREFER_BUNDLE=1; shift ;;
   --work) WORK=$2; shift 2 ;;
   --scenario) SCENARIO=$2; shift 2 ;;
@@ -131,7 +134,7 @@ while IFS= read -r -d '' f; do BPF_OBJS+=("$f"); done < <(
 [ ${#BPF_OBJS[@]} -gt 0 ] || fail "no *.bpf.o in $BPF_DIR: build bpf/ first"
 [ -n "$DEMO" ] || DEMO="$BPF_DIR/btfpack-bpf-demo"
 [ -x "$DEMO" ] || fail "loader $DEMO not found: build bpf/ first"
-for l in "${API_LOADERS[@]}"; do
+for l in "${API_LOADERS[@]}" $TOOL; do
   [ -x "$l" ] || fail "loader $l not found: build it first"
 done
 
@@ -205,6 +208,7 @@ for l in "${API_LOADERS[@]}"; do
   add_binary "$l" "/usr/lib/btfpack-vm/$(basename "$l")"
   api_names="$api_names $(basename "$l")"
 done
+[ -z "$TOOL" ] || add_binary "$TOOL" /usr/lib/btfpack-vm/btfpack-vm-tool
 for o in "${BPF_OBJS[@]}"; do cp "$o" "$ROOT/usr/lib/btfpack-vm/"; done
 # The installed layout (runtime/include/btfpack/paths.h): the C API's
 # defaults find the bundle and key with no options.
@@ -222,6 +226,7 @@ KEY=/etc/btfpack/keys/test.pub
 RESOLVE_OPTS="$([ $PREFER_BUNDLE = 1 ] && echo --prefer-bundle)"
 EVENT_TIMEOUT_MS=30000
 API_LOADERS="${api_names# }"
+TOOL=$([ -n "$TOOL" ] && echo btfpack-vm-tool)
 API_LOADER_OBJECT=/usr/lib/btfpack-vm/$(basename "${BPF_OBJS[0]}")
 CONF
 CPIO=(cpio -o -H newc -R 0:0 --quiet)
@@ -258,4 +263,4 @@ exec "$HERE/check-serial.sh" --scenario "$SCENARIO" --log "$LOG" \
   --release "$RELEASE" --wrong-release "$WRONG_RELEASE" \
   --wrong-same-folder "$([ "$(dirname "$WRONG")" = "$DISTRO/$VERSION/$ARCH" ] && echo 1 || echo 0)" \
   --native "$([ $PREFER_BUNDLE = 1 ] && echo present || echo absent)" \
-  --api-loaders "${api_names# }"
+  --api-loaders "${api_names# }" --tool "$([ -n "$TOOL" ] && echo 1 || echo 0)"

@@ -33,6 +33,18 @@ step() {
   return $rc
 }
 
+# tool_run: the libbpf-tools-style tool (examples/taskstate) reports the
+# scheduler state of `sleep` processes that a loop keeps starting.
+tool_run() {
+  (i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done) &
+  loop=$!
+  $TOOL -c sleep -n 3 -t 30
+  rc=$?
+  kill $loop 2>/dev/null
+  wait $loop 2>/dev/null
+  return $rc
+}
+
 # resolved STEP: the last line `btfpack resolve` printed (what libbpf gets).
 resolved() { sed -n '$p' /tmp/$1.out; }
 
@@ -66,6 +78,7 @@ if [ "$SCENARIO" = exact ]; then
   for l in $API_LOADERS; do
     step "api_$l" "$l" --object "$API_LOADER_OBJECT" $RESOLVE_OPTS
   done
+  [ -z "$TOOL" ] || step tool tool_run
 else
   step resolve btfpack resolve $RB
   step explain btfpack explain $RB
@@ -80,6 +93,7 @@ else
   for l in $API_LOADERS; do
     step "api_$l" "$l" $RESOLVE_OPTS
   done
+  [ -z "$TOOL" ] || step tool tool_run
   step resolve_forced btfpack resolve $RB --kernel-release "$WRONG_RELEASE"
   btf=$(resolved resolve_forced)
   echo "@@VM@@ forced $btf"
