@@ -4,6 +4,8 @@
 //   make OUT SECRET_KEY DIR [REPLICATE]   bundle DIR/<distro>/<version>/
 //       <arch>/<release>.btf; with REPLICATE=N every kernel is also added
 //       N-1 more times as <release>+rK (same blob, distinct name)
+//   tree DIR OUT REPLICATE   the same replicated entries as files under OUT
+//       (for the tar.xz side of the comparison)
 //   lookup BUNDLE PUB DISTRO VERSION ARCH RELEASE OUT [REPEAT]
 //       open (verify) + find + read_blob, REPEAT times; prints the median
 //       and the peak RSS, writes the BTF to OUT
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <sys/resource.h>
 #include <vector>
@@ -71,6 +74,34 @@ int do_make(int argc, char **argv) {
   return 0;
 }
 
+int do_tree(int argc, char **argv) {
+  if (argc < 5)
+    return 2;
+  fs::path dir = argv[2], out = argv[3];
+  int replicate = std::atoi(argv[4]);
+  for (const auto &e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().extension() != ".btf")
+      continue;
+    auto rel = fs::relative(e.path(), dir);
+    auto data = read_file(e.path());
+    if (!data)
+      return die(data.error());
+    fs::create_directories(out / rel.parent_path());
+    for (int r = 0; r < replicate; r++) {
+      std::string name = rel.stem().string();
+      if (r > 0)
+        name += "+r" + std::to_string(r);
+      std::ofstream f(out / rel.parent_path() / (name + ".btf"),
+                      std::ios::binary | std::ios::trunc);
+      f.write(reinterpret_cast<const char *>(data->data()),
+              static_cast<std::streamsize>(data->size()));
+      if (!f)
+        return die(make_error(Errc::io, "write failed under " + out.string()));
+    }
+  }
+  return 0;
+}
+
 int do_lookup(int argc, char **argv) {
   if (argc < 9)
     return 2;
@@ -114,11 +145,14 @@ int main(int argc, char **argv) {
   int rc = 2;
   if (cmd == "make")
     rc = do_make(argc, argv);
+  else if (cmd == "tree")
+    rc = do_tree(argc, argv);
   else if (cmd == "lookup")
     rc = do_lookup(argc, argv);
   if (rc == 2)
     std::fprintf(stderr, "usage: bundle_bench_tool make OUT SECRET_KEY DIR "
-                         "[REPLICATE] | lookup BUNDLE PUB DISTRO VERSION ARCH "
+                         "[REPLICATE] | tree DIR OUT REPLICATE | lookup BUNDLE "
+                         "PUB DISTRO VERSION ARCH "
                          "RELEASE OUT [REPEAT]\n");
   return rc;
 }

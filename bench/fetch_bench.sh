@@ -3,7 +3,9 @@
 #
 # fetch_bench.sh: mirror the corpus archive from a local nginx with
 # `btfpack fetch` and with `curl --parallel` fetching the same URLs, in the
-# same run, interleaved; then time a no-op re-run of btfpack fetch.
+# same run, interleaved (plus what verifying curl's files afterwards would
+# add: git hash-object and sha256sum, the two digests btfpack computes);
+# then time a no-op re-run of btfpack fetch. Wall and CPU time per run.
 #
 #   bench/fetch_bench.sh [BTFPACK] [ARCHIVE_DIR] [RUNS] [JOBS]
 #
@@ -46,6 +48,7 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 base="http://127.0.0.1:$port"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # The listing (git tree JSON with git blob ids) and curl's URL list.
 (cd "$archive" && find . -type f -name '*.btf.tar.xz' | sed 's|^\./||' | sort) > "$work/paths"
@@ -67,34 +70,46 @@ done < "$work/paths" > "$work/curl.cfg"
 files=$(wc -l < "$work/paths")
 bytes=$(cd "$archive" && du -cb $(cat "$work/paths") | tail -1 | cut -f1)
 
-now() { date +%s.%N; }
-declare -a t_curl t_btf t_noop
+# timed CMD...: wall and CPU (user+sys) seconds of CMD, as "WALL CPU".
+timed() {
+  /usr/bin/time -o "$work/time" -f '%e %U %S' "$@" > /dev/null 2> "$work/stderr" ||
+    { echo "failed: $*" >&2; cat "$work/stderr" >&2; exit 1; }
+  awk '{printf "%.3f %.3f\n", $1, $2 + $3}' "$work/time"
+}
+verify_curl() { # what checking curl's files against the listing costs
+  (cd "$work/curl" && xargs -a "$work/paths" git hash-object > /dev/null &&
+   xargs -a "$work/paths" sha256sum > /dev/null)
+}
+export -f verify_curl; export work
+declare -a w_curl c_curl w_ver w_btf c_btf w_noop
 for i in $(seq "$runs"); do
   rm -rf "$work/curl" "$work/mirror"; sync
-  a=$(now); curl -s --no-progress-meter --parallel --parallel-max "$jobs" --create-dirs -K "$work/curl.cfg"; b=$(now)
-  t_curl+=("$(echo "$b - $a" | bc)")
+  read -r w c < <(timed curl -s --no-progress-meter --parallel --parallel-max "$jobs" --create-dirs -K "$work/curl.cfg")
+  w_curl+=("$w"); c_curl+=("$c")
+  read -r w c < <(timed bash -c verify_curl)
+  w_ver+=("$(echo "${w_curl[-1]} + $w" | bc)")
   sync
-  a=$(now)
-  "$btfpack" fetch --from "$base" --listing "$work/listing.json" --to "$work/mirror" -j "$jobs" --json > "$work/out.json"
-  b=$(now)
-  t_btf+=("$(echo "$b - $a" | bc)")
-  grep -q "\"fetched\":$files" "$work/out.json" || { echo "btfpack fetch did not fetch all files:"; cat "$work/out.json"; exit 1; }
-  a=$(now)
-  "$btfpack" fetch --from "$base" --listing "$work/listing.json" --to "$work/mirror" -j "$jobs" --json > "$work/noop.json"
-  b=$(now)
-  t_noop+=("$(echo "$b - $a" | bc)")
-  grep -q '"fetched":0' "$work/noop.json" || { echo "no-op run fetched something:"; cat "$work/noop.json"; exit 1; }
-  printf 'run %d: curl --parallel %.3f s   btfpack fetch %.3f s   no-op re-run %.3f s\n' \
-    "$i" "${t_curl[-1]}" "${t_btf[-1]}" "${t_noop[-1]}"
+  read -r w c < <(timed "$btfpack" fetch --from "$base" --listing "$work/listing.json" --to "$work/mirror" -j "$jobs" --json)
+  w_btf+=("$w"); c_btf+=("$c")
+  "$btfpack" fetch --from "$base" --listing "$work/listing.json" --to "$work/mirror" --dry-run --json > "$work/check.json"
+  grep -q '"to_fetch":\[\]' "$work/check.json" || { echo "btfpack fetch left files to fetch:"; cat "$work/check.json"; exit 1; }
+  read -r w c < <(timed "$btfpack" fetch --from "$base" --listing "$work/listing.json" --to "$work/mirror" -j "$jobs" --json)
+  w_noop+=("$w")
+  printf 'run %d: curl --parallel %.3f s (cpu %.3f)  curl+verify %.3f s  btfpack fetch %.3f s (cpu %.3f)  no-op re-run %.3f s\n' \
+    "$i" "${w_curl[-1]}" "${c_curl[-1]}" "${w_ver[-1]}" "${w_btf[-1]}" "${c_btf[-1]}" "${w_noop[-1]}"
 done
 # Both mirrors are byte-identical.
 diff -r -q "$work/curl" "$work/mirror" -x index.json -x .fetch.lock >/dev/null \
   || { echo "mirrors differ"; exit 1; }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
-mc=$(median "${t_curl[@]}"); mb=$(median "${t_btf[@]}"); mn=$(median "${t_noop[@]}")
+mc=$(median "${w_curl[@]}"); mv=$(median "${w_ver[@]}"); mb=$(median "${w_btf[@]}"); mn=$(median "${w_noop[@]}")
+cc=$(median "${c_curl[@]}"); cb=$(median "${c_btf[@]}")
 echo
 echo "corpus: $files files, $bytes bytes, from nginx on 127.0.0.1, $jobs parallel, $runs runs (median)"
-printf '%-34s %8.3f s\n' "curl --parallel" "$mc"
-printf '%-34s %8.3f s   %.2fx curl\n' "btfpack fetch (verified, indexed)" "$mb" "$(echo "$mb / $mc" | bc -l)"
-printf '%-34s %8.3f s\n' "btfpack fetch no-op re-run" "$mn"
+echo "load average before: $load0"
+printf '%-44s %7.3f s  cpu %.3f s\n' "curl --parallel (no verification)" "$mc" "$cc"
+printf '%-44s %7.3f s\n' "curl --parallel + git hash-object + sha256sum" "$mv"
+printf '%-44s %7.3f s  cpu %.3f s  %.2fx curl, %.2fx curl+verify\n' "btfpack fetch (verified, indexed)" "$mb" "$cb" \
+  "$(echo "$mb / $mc" | bc -l)" "$(echo "$mb / $mv" | bc -l)"
+printf '%-44s %7.3f s\n' "btfpack fetch no-op re-run" "$mn"

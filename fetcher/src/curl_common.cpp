@@ -125,8 +125,12 @@ std::string describe_error(CURLcode rc, long http_status, const char *errbuf) {
   std::string s = curl_easy_strerror(rc);
   if (errbuf && *errbuf)
     s += std::string(" (") + errbuf + ")";
-  if (!s.empty())
+  // "Couldn't connect" -> "couldn't connect", but "SSL peer" stays.
+  if (s.size() > 1 && std::islower(static_cast<unsigned char>(s[1])))
     s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+      rc == CURLE_SSL_ISSUER_ERROR)
+    s += "; a mirror with a private CA needs that CA given with --ca-file";
   return s;
 }
 

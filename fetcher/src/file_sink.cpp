@@ -65,6 +65,20 @@ void SinkWorkers::finish(const std::shared_ptr<FileSink> &sink, unsigned lane,
   push(lane, Task{Kind::finish, sink, {}, token});
 }
 
+std::vector<char> SinkWorkers::take_buffer(std::size_t capacity) {
+  std::vector<char> b;
+  {
+    std::lock_guard lock(mu_);
+    if (!free_buffers_.empty()) {
+      b = std::move(free_buffers_.back());
+      free_buffers_.pop_back();
+    }
+  }
+  b.clear();
+  b.reserve(capacity);
+  return b;
+}
+
 std::vector<std::size_t> SinkWorkers::take_done() {
   std::lock_guard lock(mu_);
   return std::exchange(done_, {});
@@ -107,6 +121,8 @@ void SinkWorkers::run(unsigned lane) {
       queued_bytes_ -= t.bytes.size();
       if (finished)
         done_.push_back(t.token);
+      if (t.bytes.capacity() > 0 && free_buffers_.size() < 64)
+        free_buffers_.push_back(std::move(t.bytes));
     }
     space_cv_.notify_all();
     if (finished && wake_)

@@ -53,6 +53,9 @@ public:
   void finish(const std::shared_ptr<FileSink> &sink, unsigned lane,
               std::size_t token);
   std::vector<std::size_t> take_done();
+  // take_buffer returns an empty buffer with capacity from a pool of used
+  // ones, so that each chunk does not cost an allocation and page faults.
+  std::vector<char> take_buffer(std::size_t capacity);
 
 private:
   enum class Kind { write, reset, finish };
@@ -73,6 +76,7 @@ private:
   std::condition_variable work_cv_, space_cv_;
   std::vector<Lane> lanes_;
   std::vector<std::size_t> done_;
+  std::vector<std::vector<char>> free_buffers_;
   std::size_t queued_bytes_ = 0;
   bool stop_ = false;
   std::function<void()> wake_;

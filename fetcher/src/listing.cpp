@@ -78,6 +78,88 @@ Result<std::string> download(const std::string &url,
   }
 }
 
+bool is_truncated(const nlohmann::json &doc) {
+  auto t = doc.find("truncated");
+  return t != doc.end() && t->is_boolean() && t->get<bool>();
+}
+
+// GitHubTree splits a git tree API URL
+// (https://api.github.com/repos/O/R/git/trees/REF?recursive=1) so that
+// subtrees can be asked for by their sha.
+struct GitHubTree {
+  std::string base; // up to and including "/git/trees/"
+  std::string ref;
+};
+
+bool parse_tree_url(const std::string &url, GitHubTree &out) {
+  auto pos = url.find("/git/trees/");
+  if (pos == std::string::npos)
+    return false;
+  out.base = url.substr(0, pos + 11);
+  std::string rest = url.substr(pos + 11);
+  out.ref = rest.substr(0, rest.find('?'));
+  return !out.ref.empty() && out.ref.find('/') == std::string::npos;
+}
+
+// collect_tree lists the tree `sha` below `prefix` into `entries`. GitHub
+// truncates a recursive listing at 100000 entries or 7 MB; then the tree is
+// listed one level deep and each subtree recursively, so the whole archive
+// is listed with a few more requests.
+Result<void> collect_tree(const GitHubTree &gh, const std::string &sha,
+                          const std::string &prefix, int depth,
+                          const TransportOptions &t, nlohmann::json &entries) {
+  auto add = [&](nlohmann::json e) {
+    if (e.contains("path") && e["path"].is_string())
+      e["path"] = prefix + e["path"].get<std::string>();
+    entries.push_back(std::move(e));
+  };
+  std::string url = gh.base + sha + "?recursive=1";
+  BTFPACK_TRY(text, download(url, t));
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("tree") ||
+      !doc["tree"].is_array())
+    return make_error(Errc::corrupt,
+                      "listing " + url + " is not a git tree listing");
+  if (!is_truncated(doc)) {
+    for (auto &e : doc["tree"])
+      add(std::move(e));
+    return ok();
+  }
+  if (depth >= 4)
+    return make_error(Errc::corrupt,
+                      "listing " + url +
+                          " is still truncated 4 levels deep: give a "
+                          "complete listing with --listing");
+  log::info("listing ", url, " is truncated, listing its subtrees");
+  url = gh.base + sha;
+  BTFPACK_TRY(flat_text, download(url, t));
+  auto flat = nlohmann::json::parse(flat_text, nullptr, false);
+  if (flat.is_discarded() || !flat.is_object() || !flat.contains("tree") ||
+      !flat["tree"].is_array() || is_truncated(flat))
+    return make_error(Errc::corrupt,
+                      "listing " + url + " is not a complete git tree listing");
+  for (auto &e : flat["tree"]) {
+    bool subtree = e.is_object() && e.value("type", "") == "tree" &&
+                   e.contains("sha") && e["sha"].is_string() &&
+                   e.contains("path") && e["path"].is_string();
+    if (!subtree) {
+      add(std::move(e));
+      continue;
+    }
+    std::string path = e["path"].get<std::string>();
+    std::string sub_sha = e["sha"].get<std::string>();
+    // The subtree's sha goes into a URL: only hex digits.
+    if (sub_sha.empty() ||
+        sub_sha.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return make_error(Errc::corrupt, "listing " + url + " gives tree '" +
+                                           path + "' an invalid sha");
+    add(e);
+    BTFPACK_CHECK(
+        collect_tree(gh, sub_sha, prefix + path + "/", depth + 1, t, entries));
+  }
+  return ok();
+}
+
 } // namespace
 
 Result<Index> load_listing(const std::string &source,
@@ -97,13 +179,24 @@ Result<Index> load_listing(const std::string &source,
                       "listing " + source +
                           " is not a JSON object (expected a git tree "
                           "listing or a btfpack index)");
+  GitHubTree gh;
+  if (is_url && doc.contains("tree") && is_truncated(doc) &&
+      parse_tree_url(source, gh)) {
+    // Too big for one response: assemble the whole tree from subtrees, then
+    // parse it like any listing (with all of its checks).
+    nlohmann::json entries = nlohmann::json::array();
+    BTFPACK_CHECK(collect_tree(gh, gh.ref, "", 0, transport, entries));
+    doc = nlohmann::json{{"sha", doc.value("sha", gh.ref)},
+                         {"tree", std::move(entries)},
+                         {"truncated", false}};
+    text = doc.dump();
+  }
   Result<Index> parsed = doc.contains("tree")
                              ? parse_git_tree_listing(text, source)
                              : Index::from_json(text, source);
   if (!parsed)
     return std::move(parsed).error();
-  if (doc.contains("truncated") && doc["truncated"].is_boolean() &&
-      doc["truncated"].get<bool>())
+  if (is_truncated(doc))
     return make_error(Errc::corrupt,
                       "listing " + source +
                           " is truncated (the git tree API stops at 100000 "

@@ -66,7 +66,7 @@ struct Active {
   curl_off_t retry_after = 0;
 };
 
-constexpr std::size_t kSinkChunk = 256 * 1024;
+constexpr std::size_t kSinkChunk = 512 * 1024;
 
 size_t on_header(char *buf, size_t size, size_t n, void *user);
 size_t on_write(char *buf, size_t size, size_t n, void *user);
@@ -282,8 +282,7 @@ size_t on_write(char *buf, size_t size, size_t n, void *user) {
   a->pending.insert(a->pending.end(), buf, buf + len);
   if (a->pending.size() >= kSinkChunk) {
     a->workers->write(a->sink, a->lane, std::move(a->pending));
-    a->pending.clear();
-    a->pending.reserve(kSinkChunk + CURL_MAX_WRITE_SIZE);
+    a->pending = a->workers->take_buffer(kSinkChunk + CURL_MAX_WRITE_SIZE);
   }
   a->written += len;
   return len;

@@ -96,8 +96,8 @@ struct Bundle::Impl {
   std::filesystem::path path;
   std::unique_ptr<Source> src;
   Preamble pre;
-  std::uint64_t blobs_offset = 0; // in the file
-  std::string manifest_text;
+  std::uint64_t blobs_offset = 0;          // in the file
+  std::vector<std::uint8_t> manifest_text; // decompressed; manifest views it
   Manifest manifest;
   KeyId signer{};
   bool verified = false;
@@ -107,6 +107,17 @@ struct Bundle::Impl {
 
   mutable std::once_flag entries_once;
   mutable std::vector<BundleEntry> entries;
+  // Entries returned by find() before entries() was ever called: one
+  // lookup must not build all of them (20,000+ strings).
+  mutable std::mutex found_mu;
+  mutable std::map<std::size_t, BundleEntry> found;
+  mutable bool all_built = false;
+
+  BundleEntry make_entry(const ManifestKernel &k) const {
+    return {KernelKey{std::string(k.distro), std::string(k.version),
+                      std::string(k.arch), std::string(k.release)},
+            manifest.blobs[k.blob].digest};
+  }
 
   const std::vector<BundleEntry> &all_entries() const {
     std::call_once(entries_once, [this] {
@@ -221,8 +232,10 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
   check_signature = false;
 #endif
   if (check_signature) {
-    BTFPACK_TRY(key, verify_signature_prehashed(digest, *sig, trusted));
-    impl->signer = key.id();
+    auto key = verify_signature_prehashed(digest, *sig, trusted);
+    if (!key)
+      return with_context(std::move(key).error(), name);
+    impl->signer = key->id();
     impl->verified = true;
   }
   if (sig) {
@@ -238,8 +251,12 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
                    " bytes (limit " + std::to_string(MAX_MANIFEST_RAW) + ")");
   BTFPACK_TRY(text,
               zstd_decompress(mz, {}, raw_size, false, name + ": manifest"));
-  impl->manifest_text.assign(text.begin(), text.end());
-  BTFPACK_TRY(m, parse_manifest(impl->manifest_text, name));
+  impl->manifest_text = std::move(text);
+  BTFPACK_TRY(m,
+              parse_manifest(std::string_view(reinterpret_cast<const char *>(
+                                                  impl->manifest_text.data()),
+                                              impl->manifest_text.size()),
+                             name));
   if (m.major != pre.major || m.minor != pre.minor)
     return corrupt("manifest format version " + std::to_string(m.major) + "." +
                    std::to_string(m.minor) + " differs from the preamble's " +
@@ -416,7 +433,12 @@ const BundleEntry *Bundle::find(const KernelKey &kernel) const {
                        });
   if (it == ks.end() || kernel_tuple(*it) != kernel_tuple(probe))
     return nullptr;
-  return &impl_->all_entries()[static_cast<std::size_t>(it - ks.begin())];
+  auto i = static_cast<std::size_t>(it - ks.begin());
+  std::lock_guard lock(impl_->found_mu);
+  if (impl_->all_built)
+    return &impl_->entries[i];
+  auto f = impl_->found.try_emplace(i, impl_->make_entry(*it)).first;
+  return &f->second;
 }
 
 Result<std::vector<std::uint8_t>>

@@ -585,7 +585,20 @@ TEST(Fetch, KilledMidRunThenRestartedResumes) {
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  // Kill it once some files are done and others are part-way (the machine
+  // may be slow: wait for that state rather than for a fixed time).
+  auto part_way = [&] {
+    bool partial = false;
+    for (auto &p : paths) {
+      std::error_code ec;
+      partial = partial || fs::file_size(partial_of(f.mirror(), p), ec) > 0;
+    }
+    return partial && !visible_files(f.mirror()).empty();
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!part_way() && std::chrono::steady_clock::now() < deadline &&
+         ::waitpid(pid, nullptr, WNOHANG) == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   int st = 0;
   ::waitpid(pid, &st, 0);
@@ -625,6 +638,99 @@ TEST(Fetch, KilledMidRunThenRestartedResumes) {
         << p;
     EXPECT_EQ(ng->requests(p), 1) << p;
   }
+}
+
+// GitHubTrees writes what GitHub's git tree API would answer for `paths`,
+// as files a test server serves: REF?recursive=1 and SHA?recursive=1
+// (truncated down to `truncated_depth`, as GitHub does for big trees), and
+// the one-level listings REF and SHA.
+struct GitHubTrees {
+  fs::path api; // .../git/trees/
+  std::map<std::string, std::string> blob;
+  int truncated_depth = 0;
+
+  static std::string tree_sha(const std::string &dir) {
+    return to_hex(sha256(dir)).substr(0, 40);
+  }
+  std::string sha_of_dir(const std::string &dir) const {
+    return dir.empty() ? "main" : tree_sha(dir);
+  }
+  // children of dir (a prefix ending in '/', or "" for the root).
+  void write(const std::string &dir, int depth,
+             const std::vector<std::string> &paths) {
+    std::map<std::string, bool> subdirs;
+    json flat = json::array(), rec = json::array();
+    for (auto &p : paths) {
+      if (p.rfind(dir, 0) != 0)
+        continue;
+      std::string rel = p.substr(dir.size());
+      for (auto slash = rel.find('/'); slash != std::string::npos;
+           slash = rel.find('/', slash + 1)) {
+        std::string d = rel.substr(0, slash);
+        if (!subdirs.count(dir + d))
+          rec.push_back({{"path", d},
+                         {"mode", "040000"},
+                         {"type", "tree"},
+                         {"sha", tree_sha(dir + d)}});
+        subdirs[dir + d] = d.find('/') == std::string::npos;
+      }
+      json blob_entry = {{"path", rel},
+                         {"mode", "100644"},
+                         {"type", "blob"},
+                         {"size", corpus().at(p).size},
+                         {"sha", blob.at(p)}};
+      rec.push_back(blob_entry);
+      if (rel.find('/') == std::string::npos)
+        flat.push_back(blob_entry);
+    }
+    for (auto &[d, top] : subdirs)
+      if (top)
+        flat.push_back({{"path", d.substr(dir.size())},
+                        {"mode", "040000"},
+                        {"type", "tree"},
+                        {"sha", tree_sha(d)}});
+    bool truncated = depth < truncated_depth;
+    if (truncated)
+      rec = json::array({rec[0]});
+    std::string sha =
+        sha_of_dir(dir.empty() ? "" : dir.substr(0, dir.size() - 1));
+    std::ofstream(api / (sha + "?recursive=1"))
+        << json{{"sha", sha}, {"tree", rec}, {"truncated", truncated}}.dump();
+    std::ofstream(api / sha)
+        << json{{"sha", sha}, {"tree", flat}, {"truncated", false}}.dump();
+    for (auto &[d, top] : subdirs)
+      if (top)
+        write(d + "/", depth + 1, paths);
+  }
+};
+
+TEST(Fetch, TruncatedGitHubTreeIsListedBySubtrees) {
+  SKIP_UNLESS_CORPUS();
+  Fixture f;
+  auto paths = subset(6);
+  make_root(f.root(), paths);
+  GitHubTrees gh;
+  gh.api = f.root() / "repos" / "o" / "r" / "git" / "trees";
+  fs::create_directories(gh.api);
+  std::string list;
+  for (auto &p : paths)
+    list += (corpus_archive() / p).string() + "\n";
+  auto ids = run({"git", "hash-object", "--stdin-paths"}, list);
+  ASSERT_EQ(ids.status, 0);
+  std::istringstream in(ids.out);
+  for (auto &p : paths)
+    in >> gh.blob[p];
+  gh.truncated_depth = 2; // the root and every distro are too big
+  gh.write("", 0, paths);
+  FaultServer srv(f.root(), {});
+  ASSERT_TRUE(srv.running());
+  auto r = fetch({"--from", srv.url(), "--listing",
+                  srv.url() + "/repos/o/r/git/trees/main?recursive=1", "--to",
+                  f.mirror().string(), "--json"});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(summary(r)["fetched"], paths.size());
+  expect_mirror(f.mirror(), paths);
+  EXPECT_GE(srv.requests("/git/trees/"), 4);
 }
 
 TEST(Fetch, ListingWithUnsafePathsIsRefused) {
