@@ -9,7 +9,14 @@
 //   resolve_bench api BUNDLE PUB RELEASE DISTRO VERSION ARCH RUNS
 //       time btfpack::resolve() in-process (verify, match, memfd hand-off)
 //       and print "median_ms min_ms max_ms"
+//   resolve_bench proc RUNS CMD ARGS...
+//       time CMD as a process (spawn to exit): "median_ms min_ms max_ms
+//       median_cpu_ms" (user+sys, insensitive to other load)
 #include <algorithm>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -119,6 +126,36 @@ int api(char **a, int runs) {
   return 0;
 }
 
+// proc times a command run as a process (posix_spawn + wait), stdout to
+// /dev/null; prints "median_ms min_ms max_ms".
+int proc(int runs, char **cmd) {
+  std::vector<double> ms, cpu;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  for (int i = 0; i < runs; i++) {
+    auto t0 = std::chrono::steady_clock::now();
+    pid_t pid;
+    if (posix_spawn(&pid, cmd[0], &fa, nullptr, cmd, environ) != 0)
+      return die(std::string("spawn ") + cmd[0]);
+    int st = 0;
+    struct rusage ru {};
+    wait4(pid, &st, 0, &ru);
+    auto t1 = std::chrono::steady_clock::now();
+    cpu.push_back((ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      return die(std::string(cmd[0]) + " failed");
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  std::sort(ms.begin(), ms.end());
+  std::sort(cpu.begin(), cpu.end());
+  std::printf("%.3f %.3f %.3f %.3f\n", ms[ms.size() / 2], ms.front(),
+              ms.back(), cpu[cpu.size() / 2]);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -127,8 +164,10 @@ int main(int argc, char **argv) {
     std::vector<fs::path> btfs(argv + 4, argv + argc);
     return make(argv[2], std::strtoul(argv[3], nullptr, 10), btfs);
   }
-  if (mode == "api" && argc == 10)
-    return api(argv + 2, std::atoi(argv[9]));
+  if (mode == "proc" && argc >= 4)
+    return proc(std::atoi(argv[2]), argv + 3);
+  if (mode == "api" && argc == 9)
+    return api(argv + 2, std::atoi(argv[8]));
   return die("usage: resolve_bench make OUT_DIR N BTF... | api BUNDLE PUB "
              "RELEASE DISTRO VERSION ARCH RUNS");
 }
