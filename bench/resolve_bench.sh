@@ -75,5 +75,5 @@ printf '%-46s %9s %9s %9s %7s\n' "  floor: /bin/true (process)" \
 printf '%-46s %9s %9s %9s %7s\n' "  resolve in a runtime-only process" \
   "$(field "$p_small" 1)" "$(field "$p_small" 4)" "-" "-"
 printf '%-46s %9s %9s %9s %7s\n' "btfpack::resolve() in-process (memfd)" \
-  "$(field "$api" 1)" "-" "5 ms" "$(ratio "$(field "$api" 1)" 5)"
+  "$(field "$api" 1)" "$(field "$api" 4)" "5 ms" "$(ratio "$(field "$api" 1)" 5)"
 printf '%-46s %9s %9s %9s %7s\n' "btfpack resolve peak RSS (MB)" "$rss_mb" "-" "16 MB" "$(ratio "$rss_mb" 16)"
