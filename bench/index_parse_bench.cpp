@@ -57,7 +57,8 @@ int main(int argc, char **argv) {
     }
     e->size = 500000 + rng() % 2000000;
     e->sha256 = to_hex(sha256(std::to_string(rng())));
-    e->mtime_ns = 1700000000000000000 + static_cast<std::int64_t>(rng() % 1000000000000);
+    e->mtime_ns =
+        1700000000000000000 + static_cast<std::int64_t>(rng() % 1000000000000);
     idx.entries.push_back(std::move(e).value());
   }
   idx.sort();

@@ -1,17 +1,251 @@
 // SPDX-License-Identifier: Apache-2.0
-// STUB: replaced by the component that owns this command.
+//
+// `btfpack gen`: minimize every selected archive kernel's BTF for the
+// release's BPF objects; `btfpack merge`: join shard outputs into the bundle
+// a single run would have made. docs/btfgen.md has the details.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+
+#include "btfpack/btfgen.h"
+#include "btfpack/file_util.h"
+#include "btfpack/keys.h"
 #include "cli.h"
 
 namespace btfpack::cli {
 
+namespace {
+
+namespace bg = btfpack::btfgen;
+
+struct BundleArgs {
+  std::string bundle, key, name = "btfpack", expires = "never";
+  std::uint64_t version = 0;
+  bool allow_failures = false;
+};
+
+void add_bundle_options(CLI::App *sub, BundleArgs &b) {
+  sub->add_option("--bundle", b.bundle, "write a signed bundle to FILE");
+  sub->add_option("--key", b.key, "minisign secret key that signs the bundle");
+  sub->add_option("--bundle-name", b.name, "name recorded in the bundle")
+      ->capture_default_str();
+  sub->add_option("--bundle-version", b.version,
+                  "bundle version (monotonic; default: creation time)");
+  sub->add_option("--expires", b.expires,
+                  "expiry: never, @UNIX_SECONDS or a duration (90d, 12h)")
+      ->capture_default_str();
+  sub->add_flag("--allow-failures", b.allow_failures,
+                "exit 0 and write the bundle even when some kernels failed");
+}
+
+Result<bg::BundleParams> bundle_params(const BundleArgs &b) {
+  bg::BundleParams p;
+  p.name = b.name;
+  p.version = b.version;
+  p.created = bg::default_creation_time();
+  BTFPACK_TRY(exp, bg::parse_expiry(b.expires, p.created));
+  p.expires = exp;
+  return p;
+}
+
+struct GenArgs {
+  std::string archive, out, report, shard = "1/1", cache, bpftool;
+  std::vector<std::string> objects, object_arch, custom, extra;
+  std::string distro, version, arch, release;
+  unsigned jobs = 0;
+  double timeout = 120;
+  bool no_cache = false;
+  BundleArgs bundle;
+};
+
+void run_gen_command(Cli &cli, const GenArgs &a) {
+  bg::GenOptions o;
+  o.archive = a.archive;
+  for (const auto &x : a.objects)
+    o.objects.emplace_back(x);
+  for (const auto &x : a.object_arch) {
+    auto eq = x.rfind('=');
+    if (eq == std::string::npos || eq == 0) {
+      fail(cli, make_error(Errc::invalid_argument,
+                           "--object-arch '" + x +
+                               "': expected OBJECT_PATH=ARCH (x86_64, arm64)"));
+      cli.exit_code = EXIT_USAGE;
+      return;
+    }
+    o.object_arch[x.substr(0, eq)] = x.substr(eq + 1);
+  }
+  for (const auto &x : a.custom)
+    o.custom_dirs.emplace_back(x);
+  o.extra = a.extra;
+  o.filter = {a.distro, a.version, a.arch, a.release};
+  auto shard = bg::Shard::parse(a.shard);
+  if (!shard.ok()) {
+    fail(cli, shard.error());
+    cli.exit_code = EXIT_USAGE;
+    return;
+  }
+  o.shard = *shard;
+  o.jobs = a.jobs;
+  o.cache_dir = a.cache;
+  o.use_cache = !a.no_cache;
+  o.bpftool = a.bpftool;
+  o.timeout =
+      std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout * 1000));
+  if (a.archive.empty() && a.custom.empty() && a.extra.empty()) {
+    fail(cli, make_error(Errc::invalid_argument,
+                         "nothing to minimize: give --archive DIR, --custom "
+                         "DIR or --extra SPEC"));
+    cli.exit_code = EXIT_USAGE;
+    return;
+  }
+  if (!a.bundle.bundle.empty() && a.bundle.key.empty()) {
+    fail(cli,
+         make_error(Errc::invalid_argument, "--bundle needs --key SECRET_KEY"));
+    cli.exit_code = EXIT_USAGE;
+    return;
+  }
+  if (a.shard != "1/1" && !a.bundle.bundle.empty()) {
+    fail(cli, make_error(Errc::invalid_argument,
+                         "--bundle with --shard: a shard writes --out DIR; "
+                         "join the shards with `btfpack merge`"));
+    cli.exit_code = EXIT_USAGE;
+    return;
+  }
+  // Load the key first: a bad key should not cost a whole run.
+  std::unique_ptr<SecretKey> key;
+  if (!a.bundle.key.empty()) {
+    auto k = SecretKey::read_file(a.bundle.key);
+    if (!k.ok())
+      return fail(cli, k.error());
+    key = std::make_unique<SecretKey>(std::move(*k));
+  }
+  auto params = bundle_params(a.bundle);
+  if (!params.ok()) {
+    fail(cli, params.error());
+    cli.exit_code = EXIT_USAGE;
+    return;
+  }
+  if (progress_enabled(cli)) {
+    o.progress = [](std::size_t done, std::size_t total,
+                    const bg::EntryResult &e) {
+      std::fprintf(stderr, "\r\033[K[%zu/%zu] %s %s/%s/%s/%s", done, total,
+                   bg::status_name(e.status), e.kernel.key.distro.c_str(),
+                   e.kernel.key.version.c_str(), e.kernel.key.arch.c_str(),
+                   e.kernel.key.release.c_str());
+      if (done == total)
+        std::fprintf(stderr, "\r\033[K");
+    };
+  }
+  auto run = bg::run_gen(o);
+  if (!run.ok())
+    return fail(cli, run.error());
+  if (!a.report.empty()) {
+    auto w = write_file_atomic(a.report, bg::report_json(*run));
+    if (!w.ok())
+      return fail(cli, w.error());
+  }
+  if (!a.out.empty()) {
+    auto w = bg::write_out_dir(*run, a.out);
+    if (!w.ok())
+      return fail(cli, w.error());
+  }
+  if (cli.json)
+    std::cout << bg::report_json(*run);
+  else
+    std::cerr << bg::report_summary(*run);
+  std::size_t failed = run->count(bg::Status::failed);
+  if (failed && !a.bundle.allow_failures)
+    return fail(
+        cli, make_error(Errc::failed, std::to_string(failed) +
+                                          " kernel(s) failed (see the report); "
+                                          "no bundle written; pass "
+                                          "--allow-failures to accept"));
+  if (!a.bundle.bundle.empty()) {
+    auto w = bg::write_bundle(*run, *params, a.bundle.bundle, *key);
+    if (!w.ok())
+      return fail(cli, w.error());
+  }
+}
+
+} // namespace
+
 void add_gen_command(CLI::App &app, Cli &cli) {
-  auto *sub = app.add_subcommand("gen", "(not built yet)");
-  sub->callback([&cli] { fail(cli, "gen: not built yet"); });
+  auto a = std::make_shared<GenArgs>();
+  auto *sub = app.add_subcommand(
+      "gen", "minimize each archive kernel's BTF for BPF objects "
+             "(bpftool gen min_core_btf), into --out DIR and/or a bundle");
+  sub->add_option("--archive", a->archive,
+                  "btfhub-archive mirror: <distro>/<version>/<arch>/"
+                  "<release>.btf.tar.xz (uses DIR/index.json when fresh)");
+  sub->add_option("--object", a->objects, "BPF object (repeat for several)")
+      ->required();
+  sub->add_option("--object-arch", a->object_arch,
+                  "OBJECT_PATH=ARCH: the arch an object was built for, when "
+                  "its BTF and path do not tell");
+  sub->add_option("--out", a->out,
+                  "write DIR/<distro>/<version>/<arch>/<release>.btf and "
+                  "DIR/btfpack-report.json");
+  sub->add_option("--report", a->report, "write the JSON coverage report");
+  sub->add_option("-j,--jobs", a->jobs, "workers (default: one per core)");
+  sub->add_option("--shard", a->shard,
+                  "K/N: do the K-th of N stable parts (by path hash)");
+  sub->add_option("--distro", a->distro, "only this distro");
+  sub->add_option("--version", a->version, "only this distro version");
+  sub->add_option("--arch", a->arch, "only this arch folder");
+  sub->add_option("--release", a->release, "only releases matching GLOB");
+  sub->add_option(
+      "--custom", a->custom,
+      "custom kernels: DIR/<distro>/<version>/<arch>/<release>.btf "
+      "(raw BTF or ELF with .BTF), .btf.tar.xz or vmlinux-<release>");
+  sub->add_option("--extra", a->extra,
+                  "one custom kernel: DISTRO/VERSION/ARCH/RELEASE=FILE");
+  sub->add_option("--cache", a->cache,
+                  "cache dir (default $XDG_CACHE_HOME/btfpack or "
+                  "~/.cache/btfpack)");
+  sub->add_flag("--no-cache", a->no_cache,
+                "ignore cached results (still stores new ones)");
+  sub->add_option("--bpftool", a->bpftool, "bpftool to use (default: PATH)");
+  sub->add_option("--timeout", a->timeout,
+                  "seconds one bpftool call may take before it is killed")
+      ->capture_default_str();
+  add_bundle_options(sub, a->bundle);
+  sub->callback([&cli, a] { run_gen_command(cli, *a); });
 }
 
 void add_merge_command(CLI::App &app, Cli &cli) {
-  auto *sub = app.add_subcommand("merge", "(not built yet)");
-  sub->callback([&cli] { fail(cli, "merge: not built yet"); });
+  auto shards = std::make_shared<std::vector<std::string>>();
+  auto b = std::make_shared<BundleArgs>();
+  auto *sub = app.add_subcommand(
+      "merge", "join `gen --shard K/N --out DIR` outputs into one bundle, "
+               "byte-identical to a single run's");
+  sub->add_option("shards", *shards, "shard output directories (all N)")
+      ->required();
+  add_bundle_options(sub, *b);
+  sub->get_option("--bundle")->required();
+  sub->get_option("--key")->required();
+  sub->callback([&cli, shards, b] {
+    auto params = bundle_params(*b);
+    if (!params.ok())
+      return fail(cli, params.error());
+    auto key = SecretKey::read_file(b->key);
+    if (!key.ok())
+      return fail(cli, key.error());
+    std::vector<std::filesystem::path> dirs(shards->begin(), shards->end());
+    auto r =
+        bg::merge_shards(dirs, *params, b->bundle, *key, b->allow_failures);
+    if (!r.ok())
+      return fail(cli, r.error());
+    if (cli.json)
+      print_json(cli, {{"shards", r->shards},
+                       {"entries", r->entries},
+                       {"blobs", r->blobs},
+                       {"failed", r->failed},
+                       {"bundle", b->bundle}});
+    else
+      std::fprintf(stderr, "merged %zu shards: %zu kernels, %zu blobs -> %s\n",
+                   r->shards, r->entries, r->blobs, b->bundle.c_str());
+  });
 }
 
 } // namespace btfpack::cli

@@ -182,3 +182,20 @@ TEST(IndexFile, NumberOverflowIsAnErrorNamingTheLine) {
     EXPECT_NE(r.error().message.find("overflow"), std::string::npos);
   }
 }
+
+TEST(IndexFile, ReadsCommittedSample) {
+  auto r = Index::read_file(test::data_dir() / "index/corpus-sample.json");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->entries.size(), 8u);
+  EXPECT_EQ(r->source, "../shared/corpus/archive");
+  const auto *u = r->find_path("ubuntu/20.04/x86_64/5.4.0-1029-aws.btf.tar.xz");
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(u->size, 1063824u);
+  EXPECT_EQ(u->sha256,
+            "0ee4e138920c9d49c8ef2c4ca57afe26aede13370c7799301fa72ff51007d398");
+  EXPECT_EQ(u->kernel_release().flavour(), "aws");
+  // the strict reader agrees with the fast one on the same file
+  auto text = read_text_file(test::data_dir() / "index/corpus-sample.json");
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(r->to_json(), Index::from_json(*text, "x")->to_json());
+}

@@ -13,6 +13,7 @@
 
 #include "btfpack/archive_index.h"
 #include "btfpack/file_util.h"
+#include "btfpack/sha256.h"
 #include "test_util.h"
 
 using namespace btfpack;
@@ -225,4 +226,15 @@ TEST(ScanMirror, MissingDirIsAnError) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::not_found);
   EXPECT_NE(r.error().message.find("/nonexistent/mirror"), std::string::npos);
+}
+
+TEST(ScanMirror, CommittedSampleIndexMatchesCorpusFiles) {
+  SKIP_UNLESS_CORPUS();
+  auto idx = Index::read_file(test::data_dir() / "index/corpus-sample.json");
+  ASSERT_TRUE(idx.ok());
+  for (const auto &e : idx->entries) {
+    auto d = sha256_file(test::corpus_archive() / e.path);
+    ASSERT_TRUE(d.ok()) << e.path;
+    EXPECT_EQ(to_hex(*d), e.sha256) << e.path;
+  }
 }

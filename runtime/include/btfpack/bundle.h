@@ -71,12 +71,17 @@ public:
 
   // serialize builds and signs the bundle bytes.
   Result<std::vector<std::uint8_t>> serialize(const SecretKey &key) const;
+  // serialize_unsigned builds a bundle without a signature (signature size
+  // 0), e.g. for signing elsewhere with `btfpack sign`. Bundle::open refuses
+  // it until it is signed.
+  Result<std::vector<std::uint8_t>> serialize_unsigned() const;
   // write serializes and writes `path` atomically.
   Result<void> write(const std::filesystem::path &path,
                      const SecretKey &key) const;
 
-private:
   struct Impl;
+
+private:
   std::unique_ptr<Impl> impl_;
 };
 
@@ -92,6 +97,10 @@ struct BundleStats {
   std::uint64_t compressed_blob_bytes = 0; // as stored
   std::uint64_t raw_entry_bytes = 0;       // sum over entries (before dedup)
   std::uint32_t format_major = 0, format_minor = 0;
+  std::uint64_t manifest_bytes = 0;     // compressed, as stored
+  std::uint64_t manifest_raw_bytes = 0; // decompressed text
+  std::uint32_t max_chain_depth = 0;    // longest delta chain (0: none)
+  std::uint64_t entry_count = 0, blob_count = 0;
 };
 
 // Bundle is an opened, signature-verified bundle.
@@ -104,6 +113,18 @@ public:
   static Result<Bundle> open(const std::filesystem::path &path,
                              std::span<const PublicKey> trusted,
                              const OpenOptions &opts = {});
+  // open_memory is open() for bundle bytes already in memory (`name` is
+  // used in messages).
+  static Result<Bundle> open_memory(std::vector<std::uint8_t> bytes,
+                                    const std::string &name,
+                                    std::span<const PublicKey> trusted,
+                                    const OpenOptions &opts = {});
+  // open_unverified parses a bundle WITHOUT checking its signature, for
+  // display only (`btfpack inspect` without --key): verified() is false and
+  // signer() is the key id the signature claims. Sizes are bounded as in
+  // open(); blobs are still checked against the (unverified) manifest.
+  static Result<Bundle> open_unverified(const std::filesystem::path &path,
+                                        const OpenOptions &opts = {});
   ~Bundle();
   Bundle(Bundle &&) noexcept;
   Bundle &operator=(Bundle &&) noexcept;
@@ -112,21 +133,36 @@ public:
   const BundleMeta &meta() const;
   const std::vector<BundleEntry> &entries() const; // sorted by kernel
   const KeyId &signer() const;
+  bool verified() const;
   BundleStats stats() const;
   const std::string &manifest_sha256() const; // hex, identifies the bundle
+  // trusted_comment is the signature's (verified) trusted comment.
+  const std::string &trusted_comment() const;
 
   // find returns the entry for exactly this kernel, or nullptr.
   const BundleEntry *find(const KernelKey &kernel) const;
   // read_blob decompresses one blob and checks its sha256 against the
-  // manifest (Errc::digest_mismatch, Errc::corrupt); touches no other blob.
+  // manifest (Errc::digest_mismatch, Errc::corrupt). A blob stored as a
+  // delta also decodes (and checks) the few blobs of its delta chain (at
+  // most 32, 12 as written); no other blob is touched.
   Result<std::vector<std::uint8_t>> read_blob(const Sha256 &digest) const;
   // verify_blobs checks every blob (what `btfpack verify` does).
   Result<void> verify_blobs() const;
 
-private:
-  Bundle();
   struct Impl;
+
+private:
+  friend Result<void> resign_bundle(const std::filesystem::path &path,
+                                    const SecretKey &key);
+  Bundle();
   std::unique_ptr<Impl> impl_;
 };
+
+// resign_bundle (re)signs the bundle at `path` with `key`, replacing its
+// signature (or adding one to an unsigned bundle) atomically. The old
+// signature is not checked, but the body is: header, manifest and every blob
+// digest, since signing endorses it. Errors as Bundle::open.
+Result<void> resign_bundle(const std::filesystem::path &path,
+                           const SecretKey &key);
 
 } // namespace btfpack

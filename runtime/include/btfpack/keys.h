@@ -81,7 +81,17 @@ Result<PublicKey> verify_signature(std::span<const std::uint8_t> message,
                                    const Signature &sig,
                                    std::span<const PublicKey> trusted);
 
-// write_key_pair writes PREFIX (secret, created 0600) and PREFIX.pub.
+// verify_signature_prehashed is verify_signature for an "ED" signature when
+// the caller has hashed the message itself (BLAKE2b-512, streaming), so that
+// a large file need not be held in memory. A legacy "Ed" signature is
+// Errc::unsupported.
+Result<PublicKey>
+verify_signature_prehashed(const std::array<std::uint8_t, 64> &blake2b512,
+                           const Signature &sig,
+                           std::span<const PublicKey> trusted);
+
+// write_key_pair writes PREFIX (secret, created 0600) and PREFIX.pub, each
+// atomically; existing files are replaced (the CLI refuses unless --force).
 Result<void> write_key_pair(const SecretKey &key,
                             const std::filesystem::path &prefix);
 

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The coverage report: JSON for machines (--report, schema in
+// docs/btfgen.md) and a short human summary for stderr.
+#include <iomanip>
+#include <set>
+#include <sstream>
+
+#include "json_codec.h"
+
+namespace btfpack::btfgen {
+
+using nlohmann::json;
+
+namespace {
+
+struct Totals {
+  std::size_t ok = 0, failed = 0, skipped = 0, cached = 0;
+};
+
+void add(Totals &t, const EntryResult &e) {
+  if (e.status == Status::ok)
+    t.ok++;
+  else if (e.status == Status::failed)
+    t.failed++;
+  else
+    t.skipped++;
+  if (e.cached)
+    t.cached++;
+}
+
+struct Dedup {
+  std::size_t ok_entries = 0, unique = 0;
+  std::uint64_t entry_bytes = 0, unique_bytes = 0;
+  double ratio() const {
+    return unique ? double(ok_entries) / double(unique) : 0.0;
+  }
+};
+
+Dedup dedup_of(const GenRun &run) {
+  Dedup d;
+  std::set<Sha256> seen;
+  for (const auto &e : run.entries) {
+    if (e.status != Status::ok || !e.blob)
+      continue;
+    d.ok_entries++;
+    d.entry_bytes += e.blob_size;
+    if (seen.insert(*e.blob).second) {
+      d.unique++;
+      d.unique_bytes += e.blob_size;
+    }
+  }
+  return d;
+}
+
+// unresolved_everywhere lists, per object, the relocations that found no
+// target on any kernel the object was used for: the mark of a kernel-module
+// type (never in vmlinux BTF, so never in a minimized one) or a typo.
+std::map<std::string, std::vector<std::string>>
+unresolved_everywhere(const GenRun &run) {
+  std::map<std::string, std::size_t> used;
+  std::map<std::string, std::map<std::string, std::size_t>> misses;
+  for (const auto &e : run.entries) {
+    if (e.status != Status::ok)
+      continue;
+    for (const auto &o : e.objects)
+      used[o]++;
+    for (const auto &f : e.findings)
+      if (f.severity == "warning")
+        misses[f.object]["section '" + f.section + "' relo #" +
+                         std::to_string(f.relo) + " <" + f.kind + "> " +
+                         f.spec]++;
+  }
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto &[obj, m] : misses)
+    for (const auto &[relo, n] : m)
+      if (n == used[obj] && n > 0)
+        out[obj].push_back(relo);
+  return out;
+}
+
+} // namespace
+
+std::string report_json(const GenRun &run) {
+  json j;
+  j["schema"] = 1;
+  j["tool"] = "btfpack gen";
+  j["btfpack_version"] = BTFPACK_VERSION;
+  j["bpftool"] = {{"path", run.bpftool.path.string()},
+                  {"version", run.bpftool.version},
+                  {"libbpf", run.bpftool.libbpf}};
+  j["archive"] = run.archive;
+  j["archive_snapshot"] = run.archive_snapshot;
+  j["shard"] = {{"k", run.shard.k}, {"n", run.shard.n}};
+  j["started"] = run.started;
+  j["seconds"] = run.seconds;
+  j["bpftool_runs"] = run.bpftool_runs;
+  json objs = json::array();
+  auto nowhere = unresolved_everywhere(run);
+  for (const auto &o : run.objects) {
+    json x = {{"path", o.path.string()},
+              {"name", o.name},
+              {"sha256", to_hex(o.digest)},
+              {"arch", o.arch},
+              {"arch_source", o.arch_source},
+              {"core_relocations", o.relos.size()},
+              {"flags", o.flags}};
+    if (!o.error.empty())
+      x["error"] = o.error;
+    x["unresolved_everywhere"] = nowhere[o.name];
+    objs.push_back(std::move(x));
+  }
+  j["objects"] = std::move(objs);
+  json entries = json::array();
+  Totals all;
+  std::map<std::tuple<std::string, std::string, std::string>, Totals> groups;
+  std::size_t findings = 0, warnings = 0;
+  for (const auto &e : run.entries) {
+    entries.push_back(entry_to_json(e));
+    add(all, e);
+    add(groups[{e.kernel.key.distro, e.kernel.key.version, e.kernel.key.arch}],
+        e);
+    findings += e.findings.size();
+    for (const auto &f : e.findings)
+      warnings += f.severity == "warning";
+  }
+  j["entries"] = std::move(entries);
+  Dedup d = dedup_of(run);
+  j["totals"] = {
+      {"selected", run.entries.size()}, {"ok", all.ok},
+      {"failed", all.failed},           {"skipped", all.skipped},
+      {"cached", all.cached},           {"unique_blobs", d.unique},
+      {"dedup_ratio", d.ratio()},       {"entry_bytes", d.entry_bytes},
+      {"unique_bytes", d.unique_bytes}, {"findings", findings},
+      {"finding_warnings", warnings}};
+  json g = json::array();
+  for (const auto &[k, t] : groups)
+    g.push_back({{"distro", std::get<0>(k)},
+                 {"version", std::get<1>(k)},
+                 {"arch", std::get<2>(k)},
+                 {"ok", t.ok},
+                 {"failed", t.failed},
+                 {"skipped", t.skipped}});
+  j["groups"] = std::move(g);
+  j["warnings"] = run.warnings;
+  return j.dump(2) + "\n";
+}
+
+std::string report_summary(const GenRun &run) {
+  std::ostringstream os;
+  Totals all;
+  std::map<std::tuple<std::string, std::string, std::string>, Totals> groups;
+  for (const auto &e : run.entries) {
+    add(all, e);
+    add(groups[{e.kernel.key.distro, e.kernel.key.version, e.kernel.key.arch}],
+        e);
+  }
+  for (const auto &o : run.objects) {
+    os << "object " << o.name << " (" << o.arch << ", " << o.relos.size()
+       << " CO-RE relocations)";
+    if (!o.error.empty())
+      os << ": UNUSABLE: " << o.error;
+    os << "\n";
+    for (const auto &f : o.flags)
+      os << "  flag: " << f << "\n";
+  }
+  for (const auto &[obj, relos] : unresolved_everywhere(run))
+    for (const auto &r : relos)
+      os << "  flag: " << obj << " " << r
+         << ": no target on any selected kernel (a kernel-module type? those "
+            "are never in a minimized BTF)\n";
+  for (const auto &e : run.entries) {
+    if (e.status == Status::ok)
+      continue;
+    os << status_name(e.status) << ": " << e.kernel.key.distro << "/"
+       << e.kernel.key.version << "/" << e.kernel.key.arch << "/"
+       << e.kernel.key.release << ": " << e.reason << "\n";
+  }
+  std::map<std::string, std::size_t> warn_by_relo;
+  for (const auto &e : run.entries)
+    for (const auto &f : e.findings)
+      if (f.severity == "warning")
+        warn_by_relo[f.object + " '" + f.section + "' relo #" +
+                     std::to_string(f.relo) + " <" + f.kind + "> " + f.spec]++;
+  for (const auto &[k, n] : warn_by_relo)
+    os << "finding: " << k << ": unresolved on " << n << " kernel(s)\n";
+  os << "\n"
+     << std::left << std::setw(12) << "distro" << std::setw(10) << "version"
+     << std::setw(9) << "arch" << std::right << std::setw(5) << "ok"
+     << std::setw(8) << "failed" << std::setw(9) << "skipped\n";
+  for (const auto &[k, t] : groups)
+    os << std::left << std::setw(12) << std::get<0>(k) << std::setw(10)
+       << std::get<1>(k) << std::setw(9) << std::get<2>(k) << std::right
+       << std::setw(5) << t.ok << std::setw(8) << t.failed << std::setw(8)
+       << t.skipped << "\n";
+  Dedup d = dedup_of(run);
+  os << "\n"
+     << run.entries.size() << " kernels: " << all.ok << " ok, " << all.failed
+     << " failed, " << all.skipped << " skipped (" << all.cached
+     << " from cache, " << run.bpftool_runs << " bpftool runs); " << d.unique
+     << " unique BTFs, dedup " << std::fixed << std::setprecision(2)
+     << d.ratio() << "x; " << std::setprecision(2) << run.seconds << " s\n";
+  return os.str();
+}
+
+} // namespace btfpack::btfgen

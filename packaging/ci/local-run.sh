@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The per-release bundle job, step by step. The GitHub Actions and GitLab CI
+# workflows beside this script call it for each step, and
+# tests/packaging runs it locally, so the test proves what CI runs.
+#
+#   local-run.sh shard K N      gen for shard K of N  -> $OUT/shards/K/
+#   local-run.sh merge          shards -> signed bundle + coverage report
+#   local-run.sh single         the same bundle on one machine (no shards)
+#   local-run.sh verify FILE    check a bundle with the public key
+#   local-run.sh all N          shard 1..N, merge, single, and compare the
+#                               two bundles byte for byte
+#
+# Environment:
+#   BTFPACK_CONFIG   the build configuration (default btfpack.json)
+#   BTFPACK          the btfpack command (default: btfpack on PATH)
+#   OUT              output directory (default out)
+#   BTFPACK_SECRET_KEY  the signing key's text or path (CI secret store);
+#                    the configuration may name another variable or a file
+#   BTFPACK_PUBLIC_KEY  public key to verify with (default: $OUT/signer.pub
+#                    when the key was generated here)
+#   SOURCE_DATE_EPOCH   creation time recorded in the bundle; set once per
+#                    pipeline so every job records the same (this script
+#                    sets it from the last commit when unset)
+#   BTFPACK_BUILD_ARGS  extra `btfpack build` arguments for every step
+#                    (e.g. --bundle-version 42 --no-fetch)
+set -euo pipefail
+
+CONFIG=${BTFPACK_CONFIG:-btfpack.json}
+BTFPACK=${BTFPACK:-btfpack}
+OUT=${OUT:-out}
+read -r -a EXTRA <<<"${BTFPACK_BUILD_ARGS:-}"
+
+die() { echo "local-run: $*" >&2; exit 1; }
+[ -f "$CONFIG" ] || die "no configuration $CONFIG (set BTFPACK_CONFIG)"
+command -v "$BTFPACK" >/dev/null || die "btfpack not found (set BTFPACK)"
+
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s)
+fi
+export SOURCE_DATE_EPOCH
+
+# A throwaway key when none is configured (local runs, forks without the
+# secret): the bundle is then only good for testing.
+ensure_key() {
+  if [ -z "${BTFPACK_SECRET_KEY:-}" ] && ! grep -q '"key_file"' "$CONFIG"; then
+    if [ ! -f "$OUT/signer" ]; then
+      mkdir -p "$OUT"
+      "$BTFPACK" keygen --out "$OUT/signer" >/dev/null
+      echo "local-run: no BTFPACK_SECRET_KEY, signing with a throwaway key $OUT/signer" >&2
+    fi
+    export BTFPACK_SECRET_KEY="$OUT/signer"
+    : "${BTFPACK_PUBLIC_KEY:=$OUT/signer.pub}"
+  fi
+}
+
+bundle_name() {
+  # bundle.output of the configuration, or $OUT/bundle.btfpack
+  local b
+  b=$(jq -r '.bundle.output // empty' "$CONFIG" 2>/dev/null || true)
+  if [ -n "$b" ]; then basename "$b"; else echo bundle.btfpack; fi
+}
+
+step_shard() {
+  local k=$1 n=$2
+  mkdir -p "$OUT/shards/$k" "$OUT/coverage"
+  "$BTFPACK" build "$CONFIG" "${EXTRA[@]}" --shard "$k/$n" \
+    --out "$OUT/shards/$k" --report "$OUT/coverage/shard-$k.json"
+}
+
+step_merge() {
+  ensure_key
+  local shards=("$OUT"/shards/*)
+  [ -d "${shards[0]}" ] || die "no shard output under $OUT/shards"
+  mkdir -p "$OUT/release"
+  "$BTFPACK" build "$CONFIG" "${EXTRA[@]}" --merge "${shards[@]}" \
+    --bundle "$OUT/release/$(bundle_name)" --report "$OUT/release/coverage.json"
+  step_verify "$OUT/release/$(bundle_name)"
+}
+
+step_single() {
+  ensure_key
+  mkdir -p "$OUT/single"
+  "$BTFPACK" build "$CONFIG" "${EXTRA[@]}" --bundle "$OUT/single/$(bundle_name)" \
+    --report "$OUT/single/coverage.json"
+  step_verify "$OUT/single/$(bundle_name)"
+}
+
+step_verify() {
+  local f=$1
+  if [ -n "${BTFPACK_PUBLIC_KEY:-}" ]; then
+    "$BTFPACK" verify "$f" --key "$BTFPACK_PUBLIC_KEY"
+  fi
+  "$BTFPACK" -j inspect "$f" >"${f%.btfpack}.contents.json"
+  sha256sum "$f" | tee "$f.sha256"
+}
+
+case "${1:-}" in
+  shard) [ $# -eq 3 ] || die "usage: local-run.sh shard K N"; step_shard "$2" "$3" ;;
+  merge) step_merge ;;
+  single) step_single ;;
+  verify) [ $# -eq 2 ] || die "usage: local-run.sh verify FILE"; ensure_key; step_verify "$2" ;;
+  all)
+    n=${2:-2}
+    ensure_key
+    rm -rf "$OUT/shards"
+    for k in $(seq 1 "$n"); do step_shard "$k" "$n"; done
+    step_merge
+    step_single
+    if cmp "$OUT/release/$(bundle_name)" "$OUT/single/$(bundle_name)"; then
+      echo "local-run: merged bundle of $n shards equals the single-machine bundle byte for byte"
+    else
+      die "merged bundle differs from the single-machine bundle"
+    fi
+    ;;
+  *) sed -n '3,30p' "$0" >&2; exit 2 ;;
+esac

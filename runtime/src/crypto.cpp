@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "crypto.h"
+
+#include <cstring>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdexcept>
+
+#include "btfpack/c_free.h"
+
+namespace btfpack::detail {
+
+namespace {
+using MdCtxPtr = CHandle<EVP_MD_CTX, EVP_MD_CTX_free>;
+using PkeyPtr = CHandle<EVP_PKEY, EVP_PKEY_free>;
+
+const std::uint64_t BLAKE2B_IV[8] = {
+    0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL,
+    0xa54ff53a5f1d36f1ULL, 0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL,
+    0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL};
+
+const std::uint8_t BLAKE2B_SIGMA[12][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
+    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
+    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
+    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
+    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3}};
+
+std::uint64_t rotr64(std::uint64_t x, unsigned n) {
+  return (x >> n) | (x << (64 - n));
+}
+
+std::uint64_t load64le(const std::uint8_t *p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; i--)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+void blake2b_compress(std::uint64_t h[8], const std::uint8_t block[128],
+                      std::uint64_t t, bool last) {
+  std::uint64_t v[16], m[16];
+  for (int i = 0; i < 16; i++)
+    m[i] = load64le(block + 8 * i);
+  for (int i = 0; i < 8; i++) {
+    v[i] = h[i];
+    v[i + 8] = BLAKE2B_IV[i];
+  }
+  v[12] ^= t; // messages here stay far below 2^64 bytes
+  if (last)
+    v[14] = ~v[14];
+  auto g = [&](int a, int b, int c, int d, std::uint64_t x, std::uint64_t y) {
+    v[a] = v[a] + v[b] + x;
+    v[d] = rotr64(v[d] ^ v[a], 32);
+    v[c] = v[c] + v[d];
+    v[b] = rotr64(v[b] ^ v[c], 24);
+    v[a] = v[a] + v[b] + y;
+    v[d] = rotr64(v[d] ^ v[a], 16);
+    v[c] = v[c] + v[d];
+    v[b] = rotr64(v[b] ^ v[c], 63);
+  };
+  for (const auto &s : BLAKE2B_SIGMA) {
+    g(0, 4, 8, 12, m[s[0]], m[s[1]]);
+    g(1, 5, 9, 13, m[s[2]], m[s[3]]);
+    g(2, 6, 10, 14, m[s[4]], m[s[5]]);
+    g(3, 7, 11, 15, m[s[6]], m[s[7]]);
+    g(0, 5, 10, 15, m[s[8]], m[s[9]]);
+    g(1, 6, 11, 12, m[s[10]], m[s[11]]);
+    g(2, 7, 8, 13, m[s[12]], m[s[13]]);
+    g(3, 4, 9, 14, m[s[14]], m[s[15]]);
+  }
+  for (int i = 0; i < 8; i++)
+    h[i] ^= v[i] ^ v[i + 8];
+}
+
+PkeyPtr pkey_from_seed(const Ed25519Seed &seed) {
+  return PkeyPtr(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
+                                              seed.data(), seed.size()));
+}
+
+constexpr char B64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int b64_value(char c) {
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+')
+    return 62;
+  if (c == '/')
+    return 63;
+  return -1;
+}
+} // namespace
+
+Blake2b512Stream::Blake2b512Stream() : ctx_(EVP_MD_CTX_new()) {
+  auto *ctx = static_cast<EVP_MD_CTX *>(ctx_);
+  if (!ctx || EVP_DigestInit_ex(ctx, EVP_blake2b512(), nullptr) != 1)
+    throw std::runtime_error("openssl: cannot initialise BLAKE2b-512");
+}
+
+Blake2b512Stream::~Blake2b512Stream() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX *>(ctx_));
+}
+
+void Blake2b512Stream::update(const void *data, std::size_t len) {
+  if (len > 0)
+    EVP_DigestUpdate(static_cast<EVP_MD_CTX *>(ctx_), data, len);
+}
+
+Blake2b512 Blake2b512Stream::finish() {
+  Blake2b512 out{};
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX *>(ctx_), out.data(), &n);
+  return out;
+}
+
+Blake2b512 blake2b512(std::span<const std::uint8_t> data) {
+  Blake2b512Stream s;
+  s.update(data.data(), data.size());
+  return s.finish();
+}
+
+std::vector<std::uint8_t> blake2b(std::span<const std::uint8_t> data,
+                                  std::size_t out_len) {
+  std::uint64_t h[8];
+  for (int i = 0; i < 8; i++)
+    h[i] = BLAKE2B_IV[i];
+  h[0] ^= 0x01010000ULL ^ out_len; // parameter block: no key, fanout=depth=1
+  std::uint8_t block[128];
+  std::size_t off = 0;
+  std::uint64_t t = 0;
+  // Every block but the last is compressed as it fills; the last one (even
+  // when full, or empty for an empty message) carries the final flag.
+  while (data.size() - off > 128) {
+    std::memcpy(block, data.data() + off, 128);
+    t += 128;
+    blake2b_compress(h, block, t, false);
+    off += 128;
+  }
+  std::size_t rest = data.size() - off;
+  std::memset(block, 0, sizeof block);
+  if (rest > 0)
+    std::memcpy(block, data.data() + off, rest);
+  t += rest;
+  blake2b_compress(h, block, t, true);
+  std::vector<std::uint8_t> out(out_len);
+  for (std::size_t i = 0; i < out_len; i++)
+    out[i] = static_cast<std::uint8_t>(h[i / 8] >> (8 * (i % 8)));
+  return out;
+}
+
+Result<Ed25519Pk> ed25519_public_from_seed(const Ed25519Seed &seed) {
+  auto key = pkey_from_seed(seed);
+  Ed25519Pk pk{};
+  std::size_t len = pk.size();
+  if (!key || EVP_PKEY_get_raw_public_key(key.get(), pk.data(), &len) != 1 ||
+      len != pk.size())
+    return make_error(Errc::internal, "openssl: cannot derive an ed25519 "
+                                      "public key");
+  return pk;
+}
+
+Result<Ed25519Sig> ed25519_sign(const Ed25519Seed &seed,
+                                std::span<const std::uint8_t> msg) {
+  auto key = pkey_from_seed(seed);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  Ed25519Sig sig{};
+  std::size_t len = sig.size();
+  if (!key || !ctx ||
+      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) !=
+          1 ||
+      EVP_DigestSign(ctx.get(), sig.data(), &len, msg.data(), msg.size()) !=
+          1 ||
+      len != sig.size())
+    return make_error(Errc::internal, "openssl: ed25519 signing failed");
+  return sig;
+}
+
+bool ed25519_verify(const Ed25519Pk &pk, std::span<const std::uint8_t> msg,
+                    const Ed25519Sig &sig) {
+  PkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pk.data(),
+                                          pk.size()));
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!key || !ctx ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) !=
+          1)
+    return false;
+  return EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(),
+                          msg.size()) == 1;
+}
+
+Result<void> random_bytes(std::span<std::uint8_t> out) {
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
+    return make_error(Errc::internal, "openssl: no random bytes available");
+  return ok();
+}
+
+std::string base64_encode(std::span<const std::uint8_t> data) {
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= data.size(); i += 3) {
+    std::uint32_t v = (std::uint32_t{data[i]} << 16) |
+                      (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
+    out += B64[(v >> 18) & 63];
+    out += B64[(v >> 12) & 63];
+    out += B64[(v >> 6) & 63];
+    out += B64[v & 63];
+  }
+  std::size_t rest = data.size() - i;
+  if (rest == 1) {
+    std::uint32_t v = std::uint32_t{data[i]} << 16;
+    out += B64[(v >> 18) & 63];
+    out += B64[(v >> 12) & 63];
+    out += "==";
+  } else if (rest == 2) {
+    std::uint32_t v =
+        (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8);
+    out += B64[(v >> 18) & 63];
+    out += B64[(v >> 12) & 63];
+    out += B64[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0)
+    return std::nullopt;
+  std::vector<std::uint8_t> out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    bool last = i + 4 == text.size();
+    int pad = 0;
+    if (last && text[i + 3] == '=')
+      pad = text[i + 2] == '=' ? 2 : 1;
+    int v[4] = {0, 0, 0, 0};
+    for (int k = 0; k < 4 - pad; k++) {
+      v[k] = b64_value(text[i + k]);
+      if (v[k] < 0)
+        return std::nullopt;
+    }
+    std::uint32_t n = (std::uint32_t(v[0]) << 18) |
+                      (std::uint32_t(v[1]) << 12) | (std::uint32_t(v[2]) << 6) |
+                      std::uint32_t(v[3]);
+    out.push_back(static_cast<std::uint8_t>(n >> 16));
+    if (pad == 2) {
+      if ((n & 0xffff) != 0) // non-canonical: unused bits set
+        return std::nullopt;
+      break;
+    }
+    out.push_back(static_cast<std::uint8_t>(n >> 8));
+    if (pad == 1) {
+      if ((n & 0xff) != 0)
+        return std::nullopt;
+      break;
+    }
+    out.push_back(static_cast<std::uint8_t>(n));
+  }
+  return out;
+}
+
+} // namespace btfpack::detail

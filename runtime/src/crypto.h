@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Private crypto helpers for keys, signatures and the bundle: Ed25519 and
+// BLAKE2b-512 through OpenSSL 3, BLAKE2b-256 (OpenSSL 3.0 has no unkeyed
+// BLAKE2b with a 256-bit output, minisign's secret key checksum needs it),
+// strict base64 and random bytes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "btfpack/result.h"
+
+namespace btfpack::detail {
+
+using Blake2b512 = std::array<std::uint8_t, 64>;
+using Ed25519Sig = std::array<std::uint8_t, 64>;
+using Ed25519Pk = std::array<std::uint8_t, 32>;
+using Ed25519Seed = std::array<std::uint8_t, 32>;
+
+// Blake2b512Stream hashes a message fed in pieces (minisign's "ED" prehash).
+class Blake2b512Stream {
+public:
+  Blake2b512Stream();
+  ~Blake2b512Stream();
+  Blake2b512Stream(const Blake2b512Stream &) = delete;
+  Blake2b512Stream &operator=(const Blake2b512Stream &) = delete;
+  void update(const void *data, std::size_t len);
+  Blake2b512 finish();
+
+private:
+  void *ctx_; // EVP_MD_CTX
+};
+
+Blake2b512 blake2b512(std::span<const std::uint8_t> data);
+
+// blake2b computes unkeyed BLAKE2b (RFC 7693) with an output of out_len
+// bytes (1..64); used for the 32-byte secret key checksum.
+std::vector<std::uint8_t> blake2b(std::span<const std::uint8_t> data,
+                                  std::size_t out_len);
+
+Result<Ed25519Pk> ed25519_public_from_seed(const Ed25519Seed &seed);
+Result<Ed25519Sig> ed25519_sign(const Ed25519Seed &seed,
+                                std::span<const std::uint8_t> msg);
+bool ed25519_verify(const Ed25519Pk &pk, std::span<const std::uint8_t> msg,
+                    const Ed25519Sig &sig);
+
+Result<void> random_bytes(std::span<std::uint8_t> out);
+
+std::string base64_encode(std::span<const std::uint8_t> data);
+// base64_decode accepts only canonical standard base64 with padding (no
+// whitespace, zero unused bits), so that every accepted text has exactly one
+// byte string and every byte of it matters.
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text);
+
+} // namespace btfpack::detail
