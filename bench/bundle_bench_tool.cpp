@@ -6,6 +6,9 @@
 //       N-1 more times as <release>+rK (same blob, distinct name)
 //   tree DIR OUT REPLICATE   the same replicated entries as files under OUT
 //       (for the tar.xz side of the comparison)
+//   tarxz TAR_XZ MEMBER OUT [REPEAT]   the existing projects' way, in
+//       process (libarchive, as libbpf-tools' btf_helpers.c does with
+//       liblzma): decompress the tar.xz up to MEMBER and write it to OUT
 //   lookup BUNDLE PUB DISTRO VERSION ARCH RELEASE OUT [REPEAT]
 //       open (verify) + find + read_blob, REPEAT times; prints the median
 //       and the peak RSS, writes the BTF to OUT
@@ -19,7 +22,11 @@
 #include <sys/resource.h>
 #include <vector>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "btfpack/bundle.h"
+#include "btfpack/c_free.h"
 #include "btfpack/file_util.h"
 
 using namespace btfpack;
@@ -102,6 +109,49 @@ int do_tree(int argc, char **argv) {
   return 0;
 }
 
+using ArchivePtr = CHandle<struct archive, archive_read_free>;
+
+int do_tarxz(int argc, char **argv) {
+  if (argc < 5)
+    return 2;
+  int repeat = argc > 5 ? std::atoi(argv[5]) : 1;
+  std::string member = argv[3];
+  std::vector<double> ms;
+  std::vector<char> out;
+  for (int i = 0; i < repeat; i++) {
+    auto t0 = std::chrono::steady_clock::now();
+    ArchivePtr a(archive_read_new());
+    archive_read_support_filter_xz(a.get());
+    archive_read_support_format_tar(a.get());
+    if (archive_read_open_filename(a.get(), argv[2], 1 << 16) != ARCHIVE_OK)
+      return die(make_error(Errc::io, archive_error_string(a.get())));
+    struct archive_entry *e = nullptr;
+    bool found = false;
+    while (archive_read_next_header(a.get(), &e) == ARCHIVE_OK) {
+      if (member == archive_entry_pathname(e)) {
+        out.resize(static_cast<std::size_t>(archive_entry_size(e)));
+        if (archive_read_data(a.get(), out.data(), out.size()) !=
+            static_cast<la_ssize_t>(out.size()))
+          return die(make_error(Errc::io, "short read"));
+        found = true;
+        break;
+      }
+    }
+    if (!found)
+      return die(make_error(Errc::not_found, member + " not in archive"));
+    auto t1 = std::chrono::steady_clock::now();
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  std::ofstream f(argv[4], std::ios::binary | std::ios::trunc);
+  f.write(out.data(), static_cast<std::streamsize>(out.size()));
+  std::sort(ms.begin(), ms.end());
+  struct rusage ru {};
+  ::getrusage(RUSAGE_SELF, &ru);
+  std::printf("median_ms %.3f min_ms %.3f max_ms %.3f runs %d maxrss_kb %ld\n",
+              ms[ms.size() / 2], ms.front(), ms.back(), repeat, ru.ru_maxrss);
+  return 0;
+}
+
 int do_lookup(int argc, char **argv) {
   if (argc < 9)
     return 2;
@@ -147,12 +197,17 @@ int main(int argc, char **argv) {
     rc = do_make(argc, argv);
   else if (cmd == "tree")
     rc = do_tree(argc, argv);
+  else if (cmd == "tarxz")
+    rc = do_tarxz(argc, argv);
   else if (cmd == "lookup")
     rc = do_lookup(argc, argv);
   if (rc == 2)
-    std::fprintf(stderr, "usage: bundle_bench_tool make OUT SECRET_KEY DIR "
-                         "[REPLICATE] | tree DIR OUT REPLICATE | lookup BUNDLE "
-                         "PUB DISTRO VERSION ARCH "
-                         "RELEASE OUT [REPEAT]\n");
+    std::fprintf(
+        stderr,
+        "usage: bundle_bench_tool make OUT SECRET_KEY DIR "
+        "[REPLICATE] | tree DIR OUT REPLICATE | tarxz TAR_XZ MEMBER OUT "
+        "[REPEAT] | lookup BUNDLE "
+        "PUB DISTRO VERSION ARCH "
+        "RELEASE OUT [REPEAT]\n");
   return rc;
 }

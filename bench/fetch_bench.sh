@@ -86,11 +86,13 @@ for i in $(seq "$runs"); do
   rm -rf "$work/curl" "$work/mirror"; sync
   read -r w c < <(timed curl -s --no-progress-meter --parallel --parallel-max "$jobs" --create-dirs -K "$work/curl.cfg")
   w_curl+=("$w"); c_curl+=("$c")
-  read -r w c < <(timed bash -c verify_curl)
-  w_ver+=("$(echo "${w_curl[-1]} + $w" | bc)")
   sync
   read -r w c < <(timed "$btfpack" fetch --from "$base" --listing "$work/listing.json" --to "$work/mirror" -j "$jobs" --json)
   w_btf+=("$w"); c_btf+=("$c")
+  # Verifying curl's files is timed after btfpack ran, so that reading them
+  # does not disturb btfpack's run.
+  read -r w c < <(timed bash -c verify_curl)
+  w_ver+=("$(echo "${w_curl[-1]} + $w" | bc)")
   "$btfpack" fetch --from "$base" --listing "$work/listing.json" --to "$work/mirror" --dry-run --json > "$work/check.json"
   grep -q '"to_fetch":\[\]' "$work/check.json" || { echo "btfpack fetch left files to fetch:"; cat "$work/check.json"; exit 1; }
   read -r w c < <(timed "$btfpack" fetch --from "$base" --listing "$work/listing.json" --to "$work/mirror" -j "$jobs" --json)

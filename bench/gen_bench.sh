@@ -125,6 +125,16 @@ print(f"{'btfpack gen -j %d, cold cache (incl. checks)' % jobs:52} {cold:9.2f}")
 print(f"{'btfpack gen -j %d, warm re-run (all cached)' % jobs:52} {warm:9.2f}")
 print(f"{'CPU s (user+sys): baseline':52} {base_cpu:9.2f}")
 print(f"{'CPU s (user+sys): btfpack cold (minimize + check)':52} {cold_cpu:9.2f}")
+busy = sum(e["seconds"]["unpack"] + e["seconds"]["bpftool"] + e["seconds"]["check"]
+           for e in r["entries"])
+util = busy / (jobs * r["seconds"])
+print(f"{'btfpack worker utilization (busy / (workers x run))':52} {100 * util:8.0f}%")
+print()
+print("CPU-time view (independent of what else runs on the machine):")
+print(f"  btfpack CPU / baseline CPU: {cold_cpu / base_cpu:.2f}")
+print(f"  speed-up with {jobs} free cores, CPU-bound: "
+      f"{base_cpu / (cold_cpu / jobs / util):.2f}x "
+      f"(baseline CPU / (btfpack CPU / workers / utilization))")
 print()
 print(f"speed-up over the baseline: {baseline / cold:.2f}x (target >= 1.8x)")
 print(f"share of the ideal reached: {100 * eff:.0f}% (target >= 90%)")
@@ -134,7 +144,12 @@ print(f"kernels: {t['ok']} ok, {t['failed']} failed, {t['skipped']} skipped; "
       f"bpftool runs {r['bpftool_runs']} (minimize + check)")
 print(f"measured cost: {per_mb:.3f} s per compressed MB "
       f"({(unpack + bpftool) / nfiles * 1000:.0f} ms per kernel)")
-print(f"projection, upstream archive {upstream_mb / 1000:.1f} GB on 4 cores: "
+cpu_per_mb = cold_cpu / mb
+print(f"projection from CPU cost ({cpu_per_mb:.3f} CPU-s per MB, btfpack), "
+      f"upstream {upstream_mb / 1000:.1f} GB on an idle 4-core runner: "
+      f"{cpu_per_mb * upstream_mb / 4 / util / 60:.1f} min "
+      f"(baseline, serial: {base_cpu / mb * upstream_mb / 60:.1f} min)")
+print(f"projection from this run's wall times, same 4 cores: "
       f"ideal {proj_ideal / 60:.1f} min, at the measured share "
       f"{proj / 60:.1f} min; serial baseline {per_mb * upstream_mb / 60:.1f} min")
 PY

@@ -140,6 +140,7 @@ void Engine::start(std::size_t job) {
   a->expected = j.entry.size;
   a->is_file_url = j.url.rfind("file://", 0) == 0;
   a->sink = std::make_shared<FileSink>();
+  a->pending = workers_->take_buffer(kSinkChunk + CURL_MAX_WRITE_SIZE);
   FileSink &sink = *a->sink;
   sink.expected = a->expected;
   sink.git_sha256 = is_git_sha256(j.entry.git_blob);
@@ -202,7 +203,7 @@ void Engine::start(std::size_t job) {
   // serialise the transfers on one connection.
   if (j.url.rfind("https://", 0) == 0)
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024); // fewer, larger writes
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 65536L); // fewer, larger reads
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, a.get());
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

@@ -119,7 +119,26 @@ std::string encode_manifest(const Manifest &m) {
     out += "blob\t" + to_hex(b.digest) + "\t" + std::to_string(b.stored) +
            "\t" + std::to_string(b.raw) + "\t" +
            (b.base ? std::to_string(*b.base) : "-") + "\n";
-  for (const auto &k : m.kernels) {
+  for (const auto &c : m.chunks) {
+    out += "chunk\t" + std::to_string(c.stored) + "\t" +
+           std::to_string(c.count) + "\t";
+    out += c.first.distro;
+    out += '\t';
+    out += c.first.version;
+    out += '\t';
+    out += c.first.arch;
+    out += '\t';
+    out += c.first.release;
+    out += '\n';
+  }
+  out += encode_kernel_lines(m.kernels);
+  return out;
+}
+
+std::string encode_kernel_lines(std::span<const ManifestKernel> kernels) {
+  std::string out;
+  out.reserve(kernels.size() * 56);
+  for (const auto &k : kernels) {
     out += "kernel\t";
     out += k.distro;
     out += '\t';
@@ -132,6 +151,93 @@ std::string encode_manifest(const Manifest &m) {
     out += std::to_string(k.blob);
     out += '\n';
   }
+  return out;
+}
+
+namespace {
+
+auto ktuple(const ManifestKernel &k) {
+  return std::tie(k.distro, k.version, k.arch, k.release);
+}
+
+// parse_kernel_line parses one "kernel\t..." line (the hot loop of a large
+// manifest: one pass over the line finds the TABs and checks every byte).
+Result<ManifestKernel> parse_kernel_line(std::string_view line,
+                                         std::size_t blob_count,
+                                         const std::string &where) {
+  auto bad = [&](const std::string &why) {
+    return make_error(Errc::corrupt, where + ": " + why);
+  };
+  if (!line.starts_with("kernel\t"))
+    return bad("expected a \"kernel\" line");
+  std::string_view fl[5];
+  std::size_t nf = 0, start = 7;
+  bool printable = true;
+  for (std::size_t i = 7; i < line.size(); i++) {
+    auto c = static_cast<unsigned char>(line[i]);
+    if (c == '\t') {
+      if (nf == 4) {
+        nf = 6; // too many fields
+        break;
+      }
+      fl[nf++] = line.substr(start, i - start);
+      start = i + 1;
+    } else {
+      printable = printable && c >= 0x21 && c <= 0x7e;
+    }
+  }
+  if (nf == 4)
+    fl[nf++] = line.substr(start);
+  if (nf != 5)
+    return bad("expected \"kernel\t<distro>\t<version>\t<arch>\t"
+               "<release>\t<blob>\"");
+  for (int i = 0; i < 4; i++)
+    if (!printable || fl[i].empty() || fl[i].size() > MAX_FIELD)
+      return bad("invalid kernel field \"" + std::string(fl[i].substr(0, 64)) +
+                 "\"");
+  auto blob = parse_u64(fl[4]);
+  if (!blob || *blob >= blob_count)
+    return bad("kernel names a blob that is not in the bundle");
+  return ManifestKernel{fl[0], fl[1], fl[2], fl[3],
+                        static_cast<std::uint32_t>(*blob)};
+}
+
+} // namespace
+
+Result<std::vector<ManifestKernel>>
+parse_kernel_chunk(std::string_view text, const ManifestChunk &chunk,
+                   const ManifestKernel *next_first, std::size_t blob_count,
+                   std::string_view name) {
+  std::string where = std::string(name) + ": kernel chunk starting at " +
+                      std::string(chunk.first.release);
+  if (text.empty() || text.back() != '\n')
+    return make_error(Errc::corrupt, where + ": empty or no final newline");
+  std::vector<ManifestKernel> out;
+  out.reserve(chunk.count);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    if (out.size() >= chunk.count)
+      return make_error(Errc::corrupt, where + ": more kernel lines than the " +
+                                           std::to_string(chunk.count) +
+                                           " announced");
+    BTFPACK_TRY(
+        k, parse_kernel_line(text.substr(pos, nl - pos), blob_count, where));
+    if (out.empty() ? ktuple(k) != ktuple(chunk.first)
+                    : ktuple(out.back()) >= ktuple(k))
+      return make_error(Errc::corrupt,
+                        where + ": kernels not strictly sorted, or the first "
+                                "is not the one the chunk line names");
+    out.push_back(k);
+    pos = nl + 1;
+  }
+  if (out.size() != chunk.count)
+    return make_error(Errc::corrupt, where + ": fewer kernel lines than the " +
+                                         std::to_string(chunk.count) +
+                                         " announced");
+  if (next_first && ktuple(out.back()) >= ktuple(*next_first))
+    return make_error(Errc::corrupt,
+                      where + ": overlaps the next chunk (not sorted)");
   return out;
 }
 
@@ -204,11 +310,15 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
   m.meta.expires = static_cast<std::int64_t>(expires);
 
   std::uint64_t offset = 0;
-  m.kernels.reserve(std::min<std::size_t>(
-      MAX_KERNELS,
-      static_cast<std::size_t>(std::count(
-          text.begin() + static_cast<std::ptrdiff_t>(pos), text.end(), '\n')) +
-          1));
+  std::uint64_t chunk_kernels = 0;
+  // (pos is past the end when the metadata lines are all there is: found
+  // by the bundle_manifest fuzz target.)
+  if (pos <= text.size())
+    m.kernels.reserve(std::min<std::size_t>(
+        MAX_KERNELS, static_cast<std::size_t>(std::count(
+                         text.begin() + static_cast<std::ptrdiff_t>(pos),
+                         text.end(), '\n')) +
+                         1));
   while (next_line(line)) {
     auto f = line.starts_with("kernel\t") ? Fields<6>{{"kernel"}, 1}
                                           : split_fields<6>(line, '\t');
@@ -273,48 +383,51 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
         return bad("blobs larger than the file size limit");
       m.blobs.push_back(b);
       depth.push_back(dep);
-    } else if (f[0] == "kernel") {
-      // The hot loop of a 20,000-kernel manifest: one pass over the line
-      // finds the TABs and checks every byte.
-      std::string_view fl[5];
-      std::size_t nf = 0, start = 7;
-      bool printable = true;
-      for (std::size_t i = 7; i < line.size(); i++) {
-        auto c = static_cast<unsigned char>(line[i]);
-        if (c == '\t') {
-          if (nf == 4) {
-            nf = 6; // too many fields
-            break;
-          }
-          fl[nf++] = line.substr(start, i - start);
-          start = i + 1;
-        } else {
-          printable = printable && c >= 0x21 && c <= 0x7e;
-        }
+    } else if (f[0] == "chunk") {
+      if (!m.kernels.empty())
+        return bad("\"chunk\" after \"kernel\" lines");
+      auto g = split_fields<8>(line, '\t');
+      if (g.size() != 7)
+        return bad("expected \"chunk\t<stored>\t<count>\t<distro>\t"
+                   "<version>\t<arch>\t<release>\"");
+      auto stored = parse_u64(g[1]);
+      auto count = parse_u64(g[2]);
+      if (!stored || *stored == 0 || *stored > MAX_MANIFEST_STORED)
+        return bad("invalid chunk stored size");
+      if (!count || *count == 0 || *count > MAX_CHUNK_KERNELS)
+        return bad("invalid chunk kernel count");
+      if (m.chunks.size() >= MAX_KERNELS)
+        return bad("too many chunks");
+      for (int i = 3; i <= 6; i++)
+        if (!valid_field(g[i], false, false))
+          return bad("invalid chunk kernel field");
+      ManifestChunk c;
+      c.stored = *stored;
+      c.count = static_cast<std::uint32_t>(*count);
+      c.first = {g[3], g[4], g[5], g[6], 0};
+      if (!m.chunks.empty()) {
+        const auto &p = m.chunks.back();
+        if (ktuple(p.first) >= ktuple(c.first))
+          return bad("chunks not strictly sorted");
+        c.offset = p.offset + p.stored;
       }
-      if (nf == 4)
-        fl[nf++] = line.substr(start);
-      if (nf != 5)
-        return bad("expected \"kernel\t<distro>\t<version>\t<arch>\t"
-                   "<release>\t<blob>\"");
+      chunk_kernels += c.count;
+      if (chunk_kernels > MAX_KERNELS)
+        return bad("more than " + std::to_string(MAX_KERNELS) + " kernels");
+      m.chunks.push_back(c);
+    } else if (f[0] == "kernel") {
+      if (!m.chunks.empty())
+        return bad("\"kernel\" lines in the head of a chunked manifest");
       if (m.kernels.size() >= MAX_KERNELS)
         return bad("more than " + std::to_string(MAX_KERNELS) + " kernels");
-      for (int i = 0; i < 4; i++)
-        if (!printable || fl[i].empty() || fl[i].size() > MAX_FIELD)
-          return bad("invalid kernel field \"" +
-                     std::string(fl[i].substr(0, 64)) + "\"");
-      auto blob = parse_u64(fl[4]);
-      if (!blob || *blob >= m.blobs.size())
-        return bad("kernel names a blob that is not in the bundle");
-      ManifestKernel k{fl[0], fl[1], fl[2], fl[3],
-                       static_cast<std::uint32_t>(*blob)};
-      if (!m.kernels.empty()) {
-        const auto &p = m.kernels.back();
-        if (std::tie(p.distro, p.version, p.arch, p.release) >=
-            std::tie(k.distro, k.version, k.arch, k.release))
-          return bad("kernels not strictly sorted (or listed twice)");
-      }
-      m.kernels.push_back(k);
+      auto k =
+          parse_kernel_line(line, m.blobs.size(),
+                            n + ": manifest line " + std::to_string(line_no));
+      if (!k)
+        return std::move(k).error();
+      if (!m.kernels.empty() && ktuple(m.kernels.back()) >= ktuple(*k))
+        return bad("kernels not strictly sorted (or listed twice)");
+      m.kernels.push_back(*k);
     } else if (m.minor > FORMAT_MINOR) {
       // A newer minor version may add line types that are safe to ignore
       // (docs/bundle-format.md, Compatibility); they must still be text.
@@ -337,14 +450,16 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
   std::sort(digests.begin(), digests.end());
   if (std::adjacent_find(digests.begin(), digests.end()) != digests.end())
     return make_error(Errc::corrupt, n + ": manifest lists a blob twice");
-  used.assign(m.blobs.size(), false);
-  for (const auto &k : m.kernels)
-    used[k.blob] = true;
-  for (std::size_t i = 0; i < used.size(); i++)
-    if (!used[i])
-      return make_error(Errc::corrupt, n + ": manifest blob " +
-                                           std::to_string(i) +
-                                           " is used by no kernel");
+  if (m.chunks.empty()) {
+    used.assign(m.blobs.size(), false);
+    for (const auto &k : m.kernels)
+      used[k.blob] = true;
+    for (std::size_t i = 0; i < used.size(); i++)
+      if (!used[i])
+        return make_error(Errc::corrupt, n + ": manifest blob " +
+                                             std::to_string(i) +
+                                             " is used by no kernel");
+  }
   return m;
 }
 

@@ -64,23 +64,54 @@ struct ManifestKernel {
   std::uint32_t blob = 0;
 };
 
+// ManifestChunk describes one frame of kernel lines of a chunked manifest:
+// its stored (zstd) size, how many kernel lines it holds and its first
+// kernel. `offset` is derived: where the frame starts in the manifest region.
+struct ManifestChunk {
+  std::uint64_t stored = 0;
+  std::uint32_t count = 0;
+  ManifestKernel first; // blob unused
+  std::uint64_t offset = 0;
+};
+
 struct Manifest {
   std::uint32_t major = FORMAT_MAJOR, minor = FORMAT_MINOR;
   BundleMeta meta;
   std::vector<ManifestBlob> blobs;     // file order; bases come first
-  std::vector<ManifestKernel> kernels; // strictly sorted
+  std::vector<ManifestChunk> chunks;   // empty: kernels are in the head
+  std::vector<ManifestKernel> kernels; // strictly sorted (head kernels)
 };
+
+// Manifests of more kernels than this are chunked: the head frame lists
+// the chunks, each further frame holds this many kernel lines (the last one
+// fewer), so one lookup decompresses the head and one chunk only.
+constexpr std::uint32_t CHUNK_KERNELS = 1024;
+constexpr std::uint32_t MAX_CHUNK_KERNELS = 1u << 20;
+constexpr std::uint64_t MAX_CHUNK_RAW = 64ull << 20;
+
+// encode_kernel_lines writes "kernel\t..." lines.
+std::string encode_kernel_lines(std::span<const ManifestKernel> kernels);
+// parse_kernel_chunk parses the kernel lines of one chunk: exactly
+// chunk.count lines, the first equal to chunk.first, strictly sorted, all
+// before `next_first` (the next chunk's first kernel, if any), blob indices
+// below blob_count. `text` must outlive the result.
+Result<std::vector<ManifestKernel>>
+parse_kernel_chunk(std::string_view text, const ManifestChunk &chunk,
+                   const ManifestKernel *next_first, std::size_t blob_count,
+                   std::string_view name);
 
 // valid_field reports whether s may appear as a manifest field: 1..255
 // printable ASCII bytes without tab (spaces allowed only when `spaces`).
 bool valid_field(std::string_view s, bool spaces, bool allow_empty);
 
-// encode_manifest writes the manifest text. kernels' string_views may point
-// anywhere.
+// encode_manifest writes the manifest (head) text: meta, objects, blobs,
+// chunk lines, and m.kernels. kernels' string_views may point anywhere.
 std::string encode_manifest(const Manifest &m);
 
-// parse_manifest parses and checks a manifest text (order, uniqueness,
-// bounds, references, chain depth). `text` must outlive the result.
+// parse_manifest parses and checks a manifest head text (order,
+// uniqueness, bounds, references, chain depth). Without chunk lines it holds
+// the kernel lines too, and every blob must be used by one of them. `text`
+// must outlive the result.
 Result<Manifest> parse_manifest(std::string_view text, std::string_view name);
 
 // Preamble line: "BTFPACK <major>.<minor> <signature_size>

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "btfpack/bundle.h"
 #include "btfpack/file_util.h"
@@ -105,13 +106,60 @@ struct Bundle::Impl {
   std::string trusted_comment;
   std::vector<std::uint32_t> by_digest; // blob indices sorted by digest
 
+  // The manifest region as verified (the head frame, then the kernel chunk
+  // frames of a chunked manifest, decoded on demand).
+  std::vector<std::uint8_t> mz;
+  std::uint64_t head_size = 0;
+  struct Segment {
+    std::vector<std::uint8_t> text;
+    std::vector<ManifestKernel> kernels;
+  };
+  mutable std::mutex mu;
+  mutable std::vector<std::optional<Segment>> segments;
   mutable std::once_flag entries_once;
   mutable std::vector<BundleEntry> entries;
-  // Entries returned by find() before entries() was ever called: one
-  // lookup must not build all of them (20,000+ strings).
-  mutable std::mutex found_mu;
-  mutable std::map<std::size_t, BundleEntry> found;
-  mutable bool all_built = false;
+  // Entries returned by find(): one lookup must not build all of them.
+  mutable std::map<std::pair<std::size_t, std::size_t>, BundleEntry> found;
+
+  std::size_t segment_count() const {
+    return manifest.chunks.empty() ? 1 : manifest.chunks.size();
+  }
+
+  // segment returns the kernels of segment i (the head's, or chunk i's,
+  // decompressed and checked once). Call with `mu` held.
+  Result<const std::vector<ManifestKernel> *> segment(std::size_t i) const {
+    if (manifest.chunks.empty())
+      return &manifest.kernels;
+    if (segments.empty())
+      segments.resize(manifest.chunks.size());
+    if (segments[i])
+      return &segments[i]->kernels;
+    const auto &c = manifest.chunks[i];
+    std::string what = src->name + ": manifest chunk " + std::to_string(i);
+    auto bytes = std::span<const std::uint8_t>(mz).subspan(
+        static_cast<std::size_t>(head_size + c.offset),
+        static_cast<std::size_t>(c.stored));
+    BTFPACK_TRY(raw_size, zstd_frame_content_size(bytes, what));
+    if (raw_size == 0 || raw_size > MAX_CHUNK_RAW)
+      return make_error(Errc::corrupt, what + ": declares " +
+                                           std::to_string(raw_size) +
+                                           " bytes (limit " +
+                                           std::to_string(MAX_CHUNK_RAW) + ")");
+    Segment seg;
+    BTFPACK_TRY(text, zstd_decompress(bytes, {}, raw_size, false, what));
+    seg.text = std::move(text);
+    const ManifestKernel *next = i + 1 < manifest.chunks.size()
+                                     ? &manifest.chunks[i + 1].first
+                                     : nullptr;
+    BTFPACK_TRY(
+        ks, parse_kernel_chunk(std::string_view(reinterpret_cast<const char *>(
+                                                    seg.text.data()),
+                                                seg.text.size()),
+                               c, next, manifest.blobs.size(), src->name));
+    seg.kernels = std::move(ks);
+    segments[i] = std::move(seg);
+    return &segments[i]->kernels;
+  }
 
   BundleEntry make_entry(const ManifestKernel &k) const {
     return {KernelKey{std::string(k.distro), std::string(k.version),
@@ -119,14 +167,15 @@ struct Bundle::Impl {
             manifest.blobs[k.blob].digest};
   }
 
+  // all_entries: every kernel; a chunk that fails to decode contributes
+  // none (verify_blobs() reports it).
   const std::vector<BundleEntry> &all_entries() const {
     std::call_once(entries_once, [this] {
-      entries.reserve(manifest.kernels.size());
-      for (const auto &k : manifest.kernels)
-        entries.push_back(
-            {KernelKey{std::string(k.distro), std::string(k.version),
-                       std::string(k.arch), std::string(k.release)},
-             manifest.blobs[k.blob].digest});
+      std::lock_guard lock(mu);
+      for (std::size_t i = 0; i < segment_count(); i++)
+        if (auto ks = segment(i); ks.ok())
+          for (const auto &k : **ks)
+            entries.push_back(make_entry(k));
     });
     return entries;
   }
@@ -161,6 +210,11 @@ namespace {
 Result<std::unique_ptr<Bundle::Impl>>
 open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
           const OpenOptions &opts, bool check_signature) {
+#ifdef BTFPACK_FUZZING
+  // Fuzz builds only (fuzz/README.md): reach the parsers behind the
+  // signature check.
+  check_signature = false;
+#endif
   auto impl = std::make_unique<Bundle::Impl>();
   const std::string &name = src->name;
   auto corrupt = [&](const std::string &why) {
@@ -227,10 +281,6 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
     }
   }
   auto digest = hash.finish();
-#ifdef BTFPACK_FUZZ_NO_SIGNATURE
-  // Fuzzing only: reach the parsers behind the signature check.
-  check_signature = false;
-#endif
   if (check_signature) {
     auto key = verify_signature_prehashed(digest, *sig, trusted);
     if (!key)
@@ -244,19 +294,30 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
       impl->signer = sig->key_id;
   }
 
-  // 3. The signed body: the manifest frame, then the blob frames.
-  BTFPACK_TRY(raw_size, zstd_frame_content_size(mz, name + ": manifest"));
+  // 3. The signed body: the manifest (its head frame, then any kernel
+  // chunk frames), then the blob frames.
+  std::size_t head_size = ZSTD_findFrameCompressedSize(mz.data(), mz.size());
+  if (ZSTD_isError(head_size))
+    return corrupt("manifest: not a zstd frame (damaged or truncated)");
+  auto head_frame = std::span<const std::uint8_t>(mz).subspan(0, head_size);
+  BTFPACK_TRY(raw_size,
+              zstd_frame_content_size(head_frame, name + ": manifest"));
   if (raw_size == 0 || raw_size > MAX_MANIFEST_RAW)
     return corrupt("manifest declares " + std::to_string(raw_size) +
                    " bytes (limit " + std::to_string(MAX_MANIFEST_RAW) + ")");
-  BTFPACK_TRY(text,
-              zstd_decompress(mz, {}, raw_size, false, name + ": manifest"));
+  BTFPACK_TRY(text, zstd_decompress(head_frame, {}, raw_size, false,
+                                    name + ": manifest"));
   impl->manifest_text = std::move(text);
   BTFPACK_TRY(m,
               parse_manifest(std::string_view(reinterpret_cast<const char *>(
                                                   impl->manifest_text.data()),
                                               impl->manifest_text.size()),
                              name));
+  std::uint64_t chunks_size =
+      m.chunks.empty() ? 0 : m.chunks.back().offset + m.chunks.back().stored;
+  if (head_size + chunks_size != pre.manifest_size)
+    return corrupt("manifest frames do not fill the manifest region (" +
+                   std::to_string(pre.manifest_size) + " bytes)");
   if (m.major != pre.major || m.minor != pre.minor)
     return corrupt("manifest format version " + std::to_string(m.major) + "." +
                    std::to_string(m.minor) + " differs from the preamble's " +
@@ -269,7 +330,7 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
                    " bytes) do not match the blob region (" +
                    std::to_string(blobs_size) +
                    " bytes): truncated, extended or damaged");
-  if (m.kernels.empty())
+  if (m.kernels.empty() && m.chunks.empty())
     return corrupt("manifest lists no kernel");
   impl->manifest_hex = to_hex(sha256(mz));
 
@@ -286,6 +347,8 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
   impl->pre = pre;
   impl->blobs_offset = body_off + pre.manifest_size;
   impl->manifest = std::move(m);
+  impl->head_size = head_size;
+  impl->mz = std::move(mz);
   impl->by_digest.resize(impl->manifest.blobs.size());
   for (std::uint32_t i = 0; i < impl->by_digest.size(); i++)
     impl->by_digest[i] = i;
@@ -403,8 +466,13 @@ BundleStats Bundle::stats() const {
     s.raw_blob_bytes += b.raw;
     s.compressed_blob_bytes += b.stored;
   }
-  for (const auto &k : m.kernels)
-    s.raw_entry_bytes += m.blobs[k.blob].raw;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (std::size_t i = 0; i < impl_->segment_count(); i++)
+      if (auto ks = impl_->segment(i); ks.ok())
+        for (const auto &k : **ks)
+          s.raw_entry_bytes += m.blobs[k.blob].raw;
+  }
   s.format_major = impl_->pre.major;
   s.format_minor = impl_->pre.minor;
   s.manifest_bytes = impl_->pre.manifest_size;
@@ -418,26 +486,40 @@ BundleStats Bundle::stats() const {
   }
   s.max_chain_depth = static_cast<std::uint32_t>(max_depth);
   s.entry_count = m.kernels.size();
+  for (const auto &c : m.chunks)
+    s.entry_count += c.count;
   s.blob_count = m.blobs.size();
   return s;
 }
 
 const BundleEntry *Bundle::find(const KernelKey &kernel) const {
-  const auto &ks = impl_->manifest.kernels;
+  const auto &m = impl_->manifest;
   ManifestKernel probe{kernel.distro, kernel.version, kernel.arch,
                        kernel.release, 0};
-  auto it =
-      std::lower_bound(ks.begin(), ks.end(), probe,
-                       [](const ManifestKernel &a, const ManifestKernel &b) {
-                         return kernel_tuple(a) < kernel_tuple(b);
-                       });
-  if (it == ks.end() || kernel_tuple(*it) != kernel_tuple(probe))
+  auto less = [](const ManifestKernel &a, const ManifestKernel &b) {
+    return kernel_tuple(a) < kernel_tuple(b);
+  };
+  std::size_t seg = 0;
+  if (!m.chunks.empty()) {
+    // The last chunk whose first kernel is not after the one looked up.
+    auto c =
+        std::upper_bound(m.chunks.begin(), m.chunks.end(), probe,
+                         [&](const ManifestKernel &p, const ManifestChunk &ch) {
+                           return less(p, ch.first);
+                         });
+    if (c == m.chunks.begin())
+      return nullptr;
+    seg = static_cast<std::size_t>(c - m.chunks.begin()) - 1;
+  }
+  std::lock_guard lock(impl_->mu);
+  auto ks = impl_->segment(seg);
+  if (!ks)
+    return nullptr; // a damaged chunk: verify_blobs() reports it
+  auto it = std::lower_bound((*ks)->begin(), (*ks)->end(), probe, less);
+  if (it == (*ks)->end() || kernel_tuple(*it) != kernel_tuple(probe))
     return nullptr;
-  auto i = static_cast<std::size_t>(it - ks.begin());
-  std::lock_guard lock(impl_->found_mu);
-  if (impl_->all_built)
-    return &impl_->entries[i];
-  auto f = impl_->found.try_emplace(i, impl_->make_entry(*it)).first;
+  auto key = std::make_pair(seg, static_cast<std::size_t>(it - (*ks)->begin()));
+  auto f = impl_->found.try_emplace(key, impl_->make_entry(*it)).first;
   return &f->second;
 }
 
@@ -467,6 +549,21 @@ Bundle::read_blob(const Sha256 &digest) const {
 
 Result<void> Bundle::verify_blobs() const {
   const auto &blobs = impl_->manifest.blobs;
+  {
+    // Every kernel chunk decodes and checks out, and every blob is used.
+    std::vector<bool> used(blobs.size(), false);
+    std::lock_guard lock(impl_->mu);
+    for (std::size_t i = 0; i < impl_->segment_count(); i++) {
+      BTFPACK_TRY(ks, impl_->segment(i));
+      for (const auto &k : *ks)
+        used[k.blob] = true;
+    }
+    for (std::size_t i = 0; i < used.size(); i++)
+      if (!used[i])
+        return make_error(Errc::corrupt, impl_->src->name + ": blob " +
+                                             std::to_string(i) +
+                                             " is used by no kernel");
+  }
   // Decode in file order (bases first), keeping a blob's content only while
   // a later blob's chain still needs it.
   std::vector<std::uint32_t> needed(blobs.size(), 0);

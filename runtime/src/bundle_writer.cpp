@@ -246,10 +246,33 @@ Result<std::vector<std::uint8_t>> build_body(const BundleWriter::Impl &impl,
   for (const auto &[k, d] : impl.kernels)
     m.kernels.push_back({k.distro, k.version, k.arch, k.release, index.at(d)});
 
+  auto as_bytes = [](const std::string &t) {
+    return std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t *>(t.data()), t.size());
+  };
+  // Many kernels: the kernel lines go in chunks of CHUNK_KERNELS, each its
+  // own zstd frame, listed by the head; a lookup then decompresses the head
+  // and one chunk, not every kernel line.
+  std::vector<std::vector<std::uint8_t>> chunk_frames;
+  if (m.kernels.size() > CHUNK_KERNELS) {
+    for (std::size_t i = 0; i < m.kernels.size(); i += CHUNK_KERNELS) {
+      auto part = std::span<const ManifestKernel>(m.kernels).subspan(
+          i, std::min<std::size_t>(CHUNK_KERNELS, m.kernels.size() - i));
+      std::string t = encode_kernel_lines(part);
+      BTFPACK_TRY(cz, zstd_compress(as_bytes(t), {}, FINAL_LEVEL, false));
+      ManifestChunk c;
+      c.stored = cz.size();
+      c.count = static_cast<std::uint32_t>(part.size());
+      c.first = part.front();
+      m.chunks.push_back(c);
+      chunk_frames.push_back(std::move(cz));
+    }
+    m.kernels.clear();
+  }
   std::string text = encode_manifest(m);
-  auto text_bytes = std::span<const std::uint8_t>(
-      reinterpret_cast<const std::uint8_t *>(text.data()), text.size());
-  BTFPACK_TRY(mz, zstd_compress(text_bytes, {}, FINAL_LEVEL, false));
+  BTFPACK_TRY(mz, zstd_compress(as_bytes(text), {}, FINAL_LEVEL, false));
+  for (const auto &c : chunk_frames)
+    mz.insert(mz.end(), c.begin(), c.end());
   if (mz.size() > MAX_MANIFEST_STORED)
     return invalid("manifest too large");
   manifest_size = mz.size();

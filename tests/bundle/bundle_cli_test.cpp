@@ -183,6 +183,26 @@ TEST_F(BundleCliTest, StandardToolsVerifyEveryByteAsDocumented) {
     EXPECT_EQ(*read_file(tmp / file_of[k]), m.btf) << k;
   }
 
+  // A chunked manifest (more than 1024 kernels) reads the same way.
+  {
+    TempDir big;
+    BundleWriter w(test::test_meta());
+    for (int n = 0; n < 1500; n++) {
+      const auto &m = (*btfs_)[static_cast<std::size_t>(n) % btfs_->size()];
+      KernelKey k = m.kernel;
+      k.release += "+r" + std::to_string(n);
+      ASSERT_TRUE(w.add(k, m.btf).ok());
+    }
+    ASSERT_TRUE(w.write(big / "bundle.btfpack", key).ok());
+    ASSERT_TRUE(write_key_pair(key, big / "key").ok());
+    ASSERT_TRUE(write_file_atomic(big / "steps.sh", steps).ok());
+    auto rb =
+        run({"bash", "-c", "cd " + big.path().string() + " && bash steps.sh"});
+    ASSERT_EQ(rb.status, 0) << rb.out << rb.err;
+    EXPECT_NE(rb.out.find("verified 1500 kernels"), std::string::npos)
+        << rb.out;
+  }
+
   // The same steps fail on a tampered body, at the minisign step.
   auto bytes = *read_file(tmp / "bundle.btfpack");
   bytes[bytes.size() - 3] ^= 1;

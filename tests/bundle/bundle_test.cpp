@@ -176,6 +176,46 @@ TEST_F(BundleTest, NewerMajorVersionRefusedClearly) {
   EXPECT_NE(r.error().message.find("upgrade btfpack"), std::string::npos);
 }
 
+TEST_F(BundleTest, ChunkedManifestForManyKernels) {
+  // 2,500 kernels: the manifest is chunked (1,024 kernel lines a frame).
+  BundleWriter w(test::test_meta());
+  std::vector<KernelKey> keys;
+  for (int r = 0; r < 2500; r++) {
+    const auto &m = (*btfs_)[static_cast<std::size_t>(r) % btfs_->size()];
+    KernelKey k = m.kernel;
+    k.release += "+r" + std::to_string(r);
+    ASSERT_TRUE(w.add(k, m.btf).ok());
+    keys.push_back(k);
+  }
+  auto bytes = w.serialize(*key_);
+  ASSERT_TRUE(bytes.ok());
+  auto b = Bundle::open_memory(*bytes, "chunked", trusted_);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(b->stats().entry_count, 2500u);
+  std::sort(keys.begin(), keys.end());
+  // Every kernel, including both sides of each chunk boundary.
+  for (std::size_t i = 0; i < keys.size(); i++) {
+    const auto *e = b->find(keys[i]);
+    ASSERT_NE(e, nullptr) << i;
+    EXPECT_EQ(e->kernel, keys[i]);
+  }
+  KernelKey before = keys.front();
+  before.distro = "a";
+  EXPECT_EQ(b->find(before), nullptr);
+  KernelKey between = keys[1024];
+  between.release += "x";
+  EXPECT_EQ(b->find(between), nullptr);
+  KernelKey after = keys.back();
+  after.distro = "zzz";
+  EXPECT_EQ(b->find(after), nullptr);
+  EXPECT_EQ(b->entries().size(), 2500u);
+  EXPECT_TRUE(b->verify_blobs().ok());
+  const auto *e = b->find(keys[2000]);
+  auto blob = b->read_blob(e->blob);
+  ASSERT_TRUE(blob.ok());
+  EXPECT_EQ(sha256(*blob), e->blob);
+}
+
 TEST_F(BundleTest, WriterRejectsBadInput) {
   auto meta = test::test_meta();
   meta.name = "tab\there";

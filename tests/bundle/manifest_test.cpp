@@ -193,6 +193,36 @@ TEST_F(CraftedTest, ManifestRulesAreEnforced) {
   }
 }
 
+TEST_F(CraftedTest, ChunkThatLiesAboutItsKernelsIsCaught) {
+  auto f = frame("AAAA-btf");
+  auto z = [&](const std::string &t) {
+    return *zstd_compress(as_bytes(t), {}, 19, false);
+  };
+  // Chunk 1 announces r3 first but starts with r4.
+  auto c0 = z("kernel\tu\t1\tx86_64\tr1\t0\nkernel\tu\t1\tx86_64\tr2\t0\n");
+  auto c1 = z("kernel\tu\t1\tx86_64\tr4\t0\n");
+  std::string head = HEAD + blob_line("AAAA-btf", f.size()) + "chunk\t" +
+                     std::to_string(c0.size()) + "\t2\tu\t1\tx86_64\tr1\n" +
+                     "chunk\t" + std::to_string(c1.size()) +
+                     "\t1\tu\t1\tx86_64\tr3\n";
+  auto hz = z(head);
+  std::vector<std::uint8_t> man = hz;
+  man.insert(man.end(), c0.begin(), c0.end());
+  man.insert(man.end(), c1.begin(), c1.end());
+  std::vector<std::uint8_t> body = man;
+  body.insert(body.end(), f.begin(), f.end());
+  auto b = open(*assemble_signed_bundle(body, man.size(), "c", *key_));
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_NE(b->find({"u", "1", "x86_64", "r2"}), nullptr);
+  EXPECT_EQ(b->find({"u", "1", "x86_64", "r4"}), nullptr);
+  auto v = b->verify_blobs();
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.error().message.find("not the one the chunk line names"),
+            std::string::npos)
+      << v.error().message;
+  EXPECT_EQ(b->entries().size(), 2u); // the bad chunk contributes none
+}
+
 TEST_F(CraftedTest, NewerMinorVersionSkipsUnknownLines) {
   auto f = frame("AAAA-btf");
   std::string text = HEAD + blob_line("AAAA-btf", f.size()) +
@@ -210,6 +240,15 @@ TEST_F(CraftedTest, NewerMinorVersionSkipsUnknownLines) {
   auto b = open(bytes);
   ASSERT_TRUE(b.ok()) << b.error().message;
   EXPECT_EQ(b->stats().format_minor, 9u);
+}
+
+// Found by the bundle_manifest fuzz target: a manifest ending right after
+// its metadata lines read past the end of the text (heap-buffer-overflow).
+TEST(ManifestText, MetadataOnlyManifestIsAnErrorNotAnOverflow) {
+  auto r = parse_manifest(HEAD, "meta-only");
+  ASSERT_TRUE(r.ok()) << r.error().message; // valid text, no kernels yet
+  EXPECT_TRUE(r->kernels.empty());
+  EXPECT_TRUE(r->blobs.empty());
 }
 
 TEST(ManifestText, EncodeParseRoundTrip) {

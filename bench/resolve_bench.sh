@@ -1,0 +1,79 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+#
+# runtime benchmark, all figures from one run, side by side with the
+# issue's targets:
+#  1. `btfpack resolve` end to end as a process (start, verify, match,
+#     hand over through the cache) on a 20,000-entry bundle: median wall
+#     time (target < 10 ms), and `btfpack --version` as the process floor;
+#  2. the in-process API call btfpack::resolve() (verify, match, check,
+#     memfd hand-off): median (target < 5 ms);
+#  3. peak RSS of `btfpack resolve` (target < 16 MB).
+# The bundle's blobs are real minimized BTFs: corpus Debian kernels run
+# through `bpftool gen min_core_btf` against the bpf/ objects.
+# usage: bench/resolve_bench.sh [BUILD_DIR] [ENTRIES] [RUNS]
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$here/build}
+entries=${2:-20000}
+runs=${3:-50}
+btfpack=$build/cli/btfpack
+helper=$build/runtime/resolve_bench
+corpus=$here/../shared/corpus/archive
+for f in "$btfpack" "$helper"; do
+  [ -x "$f" ] || { echo "resolve_bench: build first: $f not found" >&2; exit 1; }
+done
+[ -d "$corpus" ] || { echo "resolve_bench: no corpus at $corpus" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Real minimized BTFs for the blobs.
+mins=""
+for k in 6.1.0-47-amd64 6.1.0-50-amd64 6.1.0-53-cloud-amd64 6.1.0-56-rt-amd64 \
+         6.12.107+deb12-amd64 6.12.115+deb12-cloud-amd64; do
+  tar -xJf "$corpus/debian/12/x86_64/$k.btf.tar.xz" -C "$tmp"
+  bpftool gen min_core_btf "$tmp/$k.btf" "$tmp/$k.min.btf" "$build"/bpf/*.bpf.o
+  rm -f "$tmp/$k.btf"
+  mins="$mins $tmp/$k.min.btf"
+done
+# shellcheck disable=SC2086
+set -- $("$helper" make "$tmp/b" "$entries" $mins)
+distro=$1 version=$2 arch=$3 release=$4
+bundle=$tmp/b/bench.btfpack
+pub=$tmp/b/bench.key.pub
+size=$(stat -c %s "$bundle")
+
+"$btfpack" resolve --bundle "$bundle" --key "$pub" --native-btf no --kernel-release "$release" --arch "$arch" --os-id "$distro" --os-version-id "$version" --cache-dir "$tmp/cache" >/dev/null # first run writes the cache file
+
+# "median_ms min_ms max_ms median_cpu_ms" of $runs spawns of a command
+proc() { "$helper" proc "$runs" "$@"; }
+field() { echo "$1" | cut -d' ' -f"$2"; }
+
+p_resolve=$(proc "$btfpack" resolve --bundle "$bundle" --key "$pub" --native-btf no \
+  --kernel-release "$release" --arch "$arch" --os-id "$distro" \
+  --os-version-id "$version" --cache-dir "$tmp/cache")
+p_floor=$(proc "$btfpack" --version)
+p_true=$(proc /bin/true)
+# The same work in a process that links only btfpack_runtime.
+p_small=$(proc "$helper" api "$bundle" "$pub" "$release" "$distro" "$version" "$arch" 1)
+api=$("$helper" api "$bundle" "$pub" "$release" "$distro" "$version" "$arch" "$runs")
+rss=$(/usr/bin/time -f %M "$btfpack" resolve --bundle "$bundle" --key "$pub" \
+  --native-btf no --kernel-release "$release" --arch "$arch" --os-id "$distro" \
+  --os-version-id "$version" --cache-dir "$tmp/cache" 2>&1 >/dev/null | tail -1)
+rss_mb=$(awk -v k="$rss" 'BEGIN {printf "%.1f", k/1024}')
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+
+echo "bundle: $entries entries, $(($size / 1024)) KiB, host $distro/$version/$arch/$release, $runs runs each"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+printf '%-46s %9s %9s %9s %7s\n' "measure (median of $runs)" "wall ms" "cpu ms" "target" "ratio"
+printf '%-46s %9s %9s %9s %7s\n' "btfpack resolve (process, end to end)" \
+  "$(field "$p_resolve" 1)" "$(field "$p_resolve" 4)" "10 ms" "$(ratio "$(field "$p_resolve" 1)" 10)"
+printf '%-46s %9s %9s %9s %7s\n' "  floor: btfpack --version (process)" \
+  "$(field "$p_floor" 1)" "$(field "$p_floor" 4)" "-" "-"
+printf '%-46s %9s %9s %9s %7s\n' "  floor: /bin/true (process)" \
+  "$(field "$p_true" 1)" "$(field "$p_true" 4)" "-" "-"
+printf '%-46s %9s %9s %9s %7s\n' "  resolve in a runtime-only process" \
+  "$(field "$p_small" 1)" "$(field "$p_small" 4)" "-" "-"
+printf '%-46s %9s %9s %9s %7s\n' "btfpack::resolve() in-process (memfd)" \
+  "$(field "$api" 1)" "$(field "$api" 4)" "5 ms" "$(ratio "$(field "$api" 1)" 5)"
+printf '%-46s %9s %9s %9s %7s\n' "btfpack resolve peak RSS (MB)" "$rss_mb" "-" "16 MB" "$(ratio "$rss_mb" 16)"

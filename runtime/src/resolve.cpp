@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "btfpack/runtime.h"
+
+#include <algorithm>
+
+#include "btfpack/btf_check.h"
+#include "btfpack/kernel_release.h"
+#include "btfpack/paths.h"
+
+namespace btfpack {
+
+namespace fs = std::filesystem;
+
+Result<std::vector<std::pair<fs::path, PublicKey>>>
+load_trusted_keys(const std::vector<fs::path> &files, const fs::path &dir) {
+  std::vector<fs::path> paths = files;
+  if (paths.empty()) {
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+         it.increment(ec))
+      if (it->path().extension() == paths::KEY_SUFFIX)
+        paths.push_back(it->path());
+    std::sort(paths.begin(), paths.end());
+    if (paths.empty())
+      return make_error(Errc::not_found,
+                        "no trusted keys: no *.pub in " + dir.string() +
+                            (ec ? " (" + ec.message() + ")" : "") +
+                            "; pass --key PUB or install a key there");
+  }
+  std::vector<std::pair<fs::path, PublicKey>> out;
+  for (const auto &p : paths) {
+    BTFPACK_TRY(k, PublicKey::read_file(p));
+    out.emplace_back(p, std::move(k));
+  }
+  return out;
+}
+
+namespace {
+
+// run does the work for resolve and explain; it fills `x` as it goes and
+// returns the first error.
+Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
+  Resolution &r = x.r;
+  x.stage = "host";
+  BTFPACK_TRY(host, detect_host(o.host));
+  r.host = std::move(host);
+  bool need_bundle = o.policy.prefer_bundle || !r.host.has_native_btf();
+  if (!need_bundle && !explaining) {
+    r.native = true;
+    r.decision.kind = MatchKind::native;
+    r.decision.summary =
+        "native: the kernel has its own BTF (" + r.host.native_btf.source + ")";
+    return ok();
+  }
+
+  x.stage = "keys";
+  r.bundle.path = o.bundle.empty() ? paths::current_bundle() : o.bundle;
+  BTFPACK_TRY(keys,
+              load_trusted_keys(o.keys, o.keys_dir.empty() ? paths::keys_dir()
+                                                           : o.keys_dir));
+  std::vector<PublicKey> trusted;
+  for (auto &k : keys)
+    trusted.push_back(k.second);
+
+  // Nothing about the bundle is looked at before it verifies.
+  x.stage = "bundle";
+  OpenOptions oo;
+  oo.allow_expired = o.allow_expired;
+  oo.now = o.now;
+  auto opened = Bundle::open(r.bundle.path, trusted, oo);
+  if (!opened.ok())
+    return with_context(opened.error(),
+                        "open bundle " + r.bundle.path.string());
+  const Bundle &b = *opened;
+  r.bundle.opened = true;
+  r.bundle.signer = key_id_hex(b.signer());
+  for (const auto &k : keys)
+    if (k.second.id() == b.signer())
+      r.bundle.signer_key_file = k.first.string();
+  r.bundle.meta = b.meta();
+  r.bundle.entries = b.stats().entry_count; // without reading every chunk
+  r.bundle.manifest_sha256 = b.manifest_sha256();
+
+  x.stage = "staleness";
+  std::vector<std::pair<std::string, Sha256>> wanted;
+  for (const auto &p : o.objects) {
+    BTFPACK_TRY(d, sha256_file(p));
+    wanted.emplace_back(p.string(), d);
+  }
+  for (const auto &d : o.object_digests)
+    wanted.emplace_back("object " + to_hex(d).substr(0, 12), d);
+  for (const auto &[name, dg] : wanted) {
+    bool found = false;
+    for (const auto &bo : b.meta().objects)
+      found = found || bo.digest == dg;
+    if (!found) {
+      std::string made;
+      for (const auto &bo : b.meta().objects)
+        made += (made.empty() ? "" : ", ") + bo.name + " (" +
+                to_hex(bo.digest).substr(0, 12) + ")";
+      if (made.empty())
+        made = "no recorded objects";
+      return make_error(Errc::stale,
+                        "bundle " + r.bundle.path.string() +
+                            " is stale: it was made for " + made + ", not " +
+                            name + " (sha256 " + to_hex(dg) +
+                            "); regenerate it with btfpack gen --object " +
+                            "for the objects you load");
+    }
+    r.notes.push_back(name + " is one of the bundle's objects (sha256 " +
+                      to_hex(dg).substr(0, 12) + ")");
+  }
+
+  x.stage = "match";
+  // Fast path for resolve: an exact entry is found by lookup, which reads
+  // one manifest chunk instead of every kernel line. explain always scans
+  // the whole bundle to list every candidate.
+  const BundleEntry *exact = nullptr;
+  if (!explaining && r.host.os_id.present()) {
+    std::vector<std::string> arches = arch_aliases(r.host.arch.value);
+    if (std::find(arches.begin(), arches.end(), r.host.arch.value) ==
+        arches.end())
+      arches.insert(arches.begin(), r.host.arch.value);
+    for (const auto &a : arches) {
+      exact = b.find({r.host.os_id.value, r.host.os_version_id.value, a,
+                      r.host.kernel_release.value});
+      if (exact)
+        break;
+    }
+  }
+  if (exact) {
+    r.decision.kind = MatchKind::exact;
+    r.decision.chosen = *exact;
+    r.decision.candidates.push_back(
+        {*exact, MatchKind::exact, true,
+         "exact match on distro, version, arch and release (found by "
+         "lookup; explain lists every candidate)"});
+    r.decision.summary = "exact match: " + exact->kernel.distro + "/" +
+                         exact->kernel.version + "/" + exact->kernel.arch +
+                         "/" + exact->kernel.release;
+  } else {
+    r.decision = match_host(r.host, b.entries(), o.policy);
+  }
+  if (r.decision.kind == MatchKind::native) {
+    r.native = true;
+    return ok();
+  }
+  if (r.decision.error)
+    return with_context(*r.decision.error,
+                        "resolve with bundle " + r.bundle.path.string());
+  r.digest = r.decision.chosen->blob;
+
+  x.stage = "handoff";
+  auto read_checked = [&]() -> Result<std::vector<std::uint8_t>> {
+    BTFPACK_TRY(blob, b.read_blob(r.digest));
+    BTFPACK_TRY(sum, check_btf(blob, "blob " + to_hex(r.digest)));
+    r.btf_types = sum.types;
+    return blob;
+  };
+  switch (o.handoff) {
+  case HandOff::none: {
+    BTFPACK_TRY(blob, read_checked());
+    (void)blob;
+    break;
+  }
+  case HandOff::memfd: {
+    BTFPACK_TRY(blob, read_checked());
+    BTFPACK_TRY(m, CustomBtf::memfd(blob, r.digest));
+    r.btf = std::move(m);
+    break;
+  }
+  case HandOff::cache: {
+    fs::path dir = o.cache_dir.empty() ? paths::cache_dir() : o.cache_dir;
+    BTFPACK_TRY(c, CustomBtf::cache(dir, r.digest, read_checked));
+    r.notes.push_back(c.note());
+    r.btf = std::move(c);
+    break;
+  }
+  }
+  return ok();
+}
+
+} // namespace
+
+Result<Resolution> resolve(const ResolveOptions &opts) {
+  Explanation x;
+  auto rc = run(opts, x, false);
+  if (!rc.ok())
+    return std::move(rc).error();
+  return std::move(x.r);
+}
+
+Explanation explain(const ResolveOptions &opts) {
+  Explanation x;
+  auto rc = run(opts, x, true);
+  if (!rc.ok())
+    x.error = rc.error();
+  else
+    x.stage = "done";
+  return x;
+}
+
+} // namespace btfpack
