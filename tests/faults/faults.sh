@@ -113,7 +113,13 @@ setup() {
       "${HOST[@]}" --cache-dir "$WORK/rcache" | tail -1) || exit 1
     basename "$p" .btf >"$WORK/b$i.digest"
   done
-  echo "fixture in $WORK: 3 bundles, resolve digests" \
+  # A second signing key (rotation) and bundle 4 signed by it alone.
+  "$CLI" keygen --out "$WORK/k2" >/dev/null || exit 1
+  # shellcheck disable=SC2086
+  gen ${objs[0]} --bundle "$WORK/b4.btfpack" --key "$WORK/k2" \
+    --bundle-version 4 --bundle-name agent >/dev/null 2>&1 ||
+    { echo "gen of bundle 4 failed" >&2; exit 1; }
+  echo "fixture in $WORK: 4 bundles, resolve digests" \
     "$(cat "$WORK"/b*.digest | tr '\n' ' ')"
 }
 
@@ -394,10 +400,46 @@ replaced_while_read() {
     "$failed failed clearly, 0 half files"
 }
 
+# Key rotation and revocation by removal: the keys directory trusts the
+# old and the new key; a bundle signed by the new key installs over one
+# signed by the old; once the old key's file is removed, its bundles are
+# refused everywhere (resolve, verify, rollback) and the new one still works.
+key_rotation() {
+  mk_tmp
+  local keys="$T/keys" store="$T/store" err rc
+  mkdir "$keys"
+  cp "$WORK/k.pub" "$keys/old.pub"
+  cp "$WORK/k2.pub" "$keys/new.pub"
+  export BTFPACK_KEYS_DIR=$keys
+  "$CLI" install "$WORK/b1.btfpack" --store "$store" >/dev/null ||
+    fail "install of the old key's bundle"
+  "$CLI" install "$WORK/b4.btfpack" --store "$store" >/dev/null ||
+    fail "install of the new key's bundle with both keys trusted"
+  rm "$keys/old.pub"
+  err=$("$CLI" resolve --bundle "$WORK/b1.btfpack" "${HOST[@]}" \
+    --cache-dir "$T/cache" 2>&1 >/dev/null)
+  rc=$?
+  note "resolve of a revoked key's bundle: rc=$rc: $err"
+  [[ $rc -ne 0 ]] || fail "a bundle signed by a removed key still resolves"
+  err=$("$CLI" rollback --store "$store" 2>&1 >/dev/null)
+  rc=$?
+  note "rollback to the revoked key's bundle: rc=$rc: $err"
+  [[ $rc -ne 0 ]] || fail "rollback to a bundle signed by a removed key"
+  local p
+  p=$(BTFPACK_STORE=$store "$CLI" resolve "${HOST[@]}" \
+    --cache-dir "$T/cache" | tail -1) || fail "resolve of the new bundle"
+  check_resolved "$p" "after revocation"
+  local cur
+  cur=$("$CLI" -j list --store "$store" |
+    jq -r '.bundles[] | select(.current) | "\(.verified) \(.version)"')
+  [[ $cur == "true 4" ]] || fail "current after revocation is '$cur'"
+  unset BTFPACK_KEYS_DIR
+}
+
 case $SCENARIO in
 setup | disk_full_install | disk_full_gen | kill_gen | concurrent_installs | \
-  concurrent_resolves | readonly_store | replaced_while_read)
-  [[ $SCENARIO == setup ]] || [[ -s $WORK/b3.digest ]] ||
+  concurrent_resolves | readonly_store | replaced_while_read | key_rotation)
+  [[ $SCENARIO == setup ]] || [[ -s $WORK/b4.btfpack ]] ||
     { echo "fixture missing: run the setup scenario first" >&2; exit 1; }
   "$SCENARIO"
   ;;
