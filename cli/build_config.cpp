@@ -186,7 +186,7 @@ expand_objects(const std::vector<std::string> &patterns) {
       continue;
     }
     glob_t g{};
-    int rc = ::glob(p.c_str(), GLOB_ERR, nullptr, &g);
+    int rc = ::glob(p.c_str(), 0, nullptr, &g);
     std::unique_ptr<glob_t, CFree<globfree>> owner(&g);
     if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0))
       return make_error(Errc::not_found,

@@ -49,7 +49,7 @@ TEST(CiLocalRun, ShardsMergeEqualsSingleMachine) {
               {"bundle",
                {{"name", "corpus-agent"},
                 {"version", 3},
-                {"valid_days", 30},
+                {"valid_days", 3650},
                 {"output", "out/corpus-agent.btfpack"}}},
               {"cache_dir", ".btfpack/cache"}};
   std::ofstream(t / "btfpack.json") << cfg.dump(2);
@@ -89,7 +89,7 @@ TEST(CiLocalRun, ShardsMergeEqualsSingleMachine) {
   EXPECT_EQ(bundle->meta().name, "corpus-agent");
   EXPECT_EQ(bundle->meta().version, 3u);
   EXPECT_EQ(bundle->meta().created, 1760000000);
-  EXPECT_EQ(bundle->meta().expires, 1760000000 + 30 * 86400);
+  EXPECT_EQ(bundle->meta().expires, 1760000000 + 3650ll * 86400);
   EXPECT_EQ(bundle->meta().objects.size(), 3u);
 
   // Coverage: the shards partition the kernels, and together they cover
