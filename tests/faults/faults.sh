@@ -146,6 +146,17 @@ disk_full_install() {
   [[ $err == *"$store"* && $err == *"No space left on device"* ]] ||
     fail "message does not name the store path and ENOSPC: $err"
   current_ok "$store" "$(m 1)" "after ENOSPC install"
+  # resolve with its cache directory on the full file system: fails
+  # naming the cache file, leaves nothing in the cache.
+  err=$("$CLI" resolve --bundle "$store/current" --key "$WORK/k.pub" \
+    "${HOST[@]}" --cache-dir "$T/fs/cache" 2>&1 >/dev/null)
+  rc=$?
+  note "resolve with the cache on a full tmpfs: rc=$rc: $err"
+  [[ $rc -ne 0 ]] || fail "resolve wrote a cache file on a full file system"
+  [[ $err == *"$T/fs/cache/"* && $err == *"No space left on device"* ]] ||
+    fail "resolve message does not name the cache path and ENOSPC: $err"
+  [[ -z $(find "$T/fs/cache" -type f 2>/dev/null) ]] ||
+    fail "files left in the cache: $(find "$T/fs/cache" -type f)"
   # The same with only part of the bundle fitting: free one page.
   rm "$T/fs/fill"
   dd if=/dev/zero of="$T/fs/fill" bs=1 count=$((64 * 1024 - 5000)) \
@@ -164,6 +175,12 @@ disk_full_install() {
   "$CLI" install "$WORK/b3.btfpack" --key "$WORK/k.pub" --store "$store" \
     >/dev/null || fail "install after freeing space"
   current_ok "$store" "$(m 3)" "after freeing space"
+  local p
+  p=$(BTFPACK_STORE=$store "$CLI" resolve --key "$WORK/k.pub" "${HOST[@]}" \
+    --cache-dir "$T/fs/cache" | tail -1) || fail "resolve after freeing space"
+  [[ $(basename "$p" .btf) == "$(cat "$WORK/b3.digest")" ]] ||
+    fail "resolve after freeing space gave '$p'"
+  check_resolved "$p" "after freeing space"
 }
 
 # Disk full during gen: --bundle and --out on a full tmpfs. gen fails
