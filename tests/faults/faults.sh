@@ -389,6 +389,7 @@ replaced_while_read() {
   (
     # The writer: rename over, in-place rewrite, in-place truncation.
     for ((i = 0; ; i++)); do
+      [[ -e $T/stop ]] && exit 0
       cp "$WORK/b$((i % 2 + 1)).btfpack" "$T/next" && mv -f "$T/next" "$b"
       cp "$WORK/b2.btfpack" "$b"
       truncate -s $((i * 97 % 1100)) "$b"
@@ -411,8 +412,8 @@ replaced_while_read() {
       [[ $failed -le 3 ]] && note "failure message: $(head -c 300 "$T/err")"
     fi
   done
-  kill "$writer"
-  wait "$writer" 2>/dev/null
+  touch "$T/stop" # the writer finishes its step, then stops
+  wait "$writer"
   note "60 resolves during replacement: $ok complete and verified," \
     "$failed failed clearly, 0 half files"
 }
@@ -453,9 +454,42 @@ key_rotation() {
   unset BTFPACK_KEYS_DIR
 }
 
+# Resolves from the store while installs swap current back and forth:
+# every resolve gets a complete BTF of v1 or v2.
+resolve_during_installs() {
+  mk_tmp
+  local store="$T/store" i ok=0
+  "$CLI" install "$WORK/b1.btfpack" --key "$WORK/k.pub" --store "$store" \
+    >/dev/null || fail "install v1"
+  (
+    for ((i = 0; ; i++)); do
+      [[ -e $T/stop ]] && exit 0
+      "$CLI" install "$WORK/b$((i % 2 + 1)).btfpack" --key "$WORK/k.pub" \
+        --store "$store" --allow-downgrade >/dev/null 2>&1
+    done
+  ) &
+  local writer=$!
+  for i in $(seq 30); do
+    if BTFPACK_STORE=$store "$CLI" resolve --key "$WORK/k.pub" "${HOST[@]}" \
+      --cache-dir "$T/cache" >"$T/out" 2>"$T/err"; then
+      ok=$((ok + 1))
+      check_resolved "$(tail -1 "$T/out")" "resolve #$i during installs"
+    else
+      fail "resolve #$i during installs: $(cat "$T/err")"
+    fi
+  done
+  touch "$T/stop" # the writer finishes its step, then stops
+  wait "$writer"
+  current_ok "$store" "$("$CLI" -j list --store "$store" --key "$WORK/k.pub" |
+    jq -r '.bundles[] | select(.current) | .manifest_sha256')" \
+    "after installs during resolves"
+  note "30 resolves while installs swapped current: $ok complete, verified"
+}
+
 case $SCENARIO in
 setup | disk_full_install | disk_full_gen | kill_gen | concurrent_installs | \
-  concurrent_resolves | readonly_store | replaced_while_read | key_rotation)
+  concurrent_resolves | readonly_store | replaced_while_read | key_rotation | \
+  resolve_during_installs)
   [[ $SCENARIO == setup ]] || [[ -s $WORK/b4.btfpack ]] ||
     { echo "fixture missing: run the setup scenario first" >&2; exit 1; }
   "$SCENARIO"
