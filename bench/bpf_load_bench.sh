@@ -17,7 +17,7 @@ median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1
 load_ms() { # program, args...
   local p=$1; shift
   for _ in $(seq "$runs"); do
-    "$demo" "$p" "$@" 2>/dev/null | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["load_ms"])'
+    "$demo" "$p" "$@" 2>/dev/null | head -1 | jq -r .load_ms
   done | median
 }
 
@@ -31,5 +31,5 @@ for p in parentchain taskstate nspid; do
   f=$(load_ms "$p" --btf "$tmp/$p.btf")
   m=$(load_ms "$p" --btf "$tmp/$p.btf" --memfd)
   printf "%-12s %10s %10s %10s %7.0fx %9s %10s\n" "$p" "$n" "$f" "$m" \
-    "$(echo "$n / $f" | bc -l)" "$(stat -c %s "$tmp/$p.btf")" "$gen"
+    "$(awk -v a="$n" -v b="$f" 'BEGIN {print a / b}')" "$(stat -c %s "$tmp/$p.btf")" "$gen"
 done

@@ -4,16 +4,24 @@
 //   resolve_bench make OUT_DIR N BTF...   write OUT_DIR/bench.btfpack with N
 //       entries (realistic keys over several distros, blobs cycled from the
 //       given minimized BTFs, so they dedup as real bundles do) signed with
-//       OUT_DIR/bench.key, and print one matching host as
+//       OUT_DIR/bench.key, and print the middle entry as a host
 //       "distro version arch release"
 //   resolve_bench api BUNDLE PUB RELEASE DISTRO VERSION ARCH RUNS
 //       time btfpack::resolve() in-process (verify, match, memfd hand-off)
-//       and print "median_ms min_ms max_ms"
+//       and print "median_ms min_ms max_ms median_cpu_ms"
+//   resolve_bench proc RUNS CMD ARGS...
+//       time CMD as a process (spawn to exit): "median_ms min_ms max_ms
+//       median_cpu_ms" (user+sys, insensitive to other load)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <fcntl.h>
+#include <spawn.h>
 #include <string>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <vector>
 
 #include "btfpack/bundle.h"
@@ -80,7 +88,8 @@ int make(const fs::path &out, std::size_t n, std::vector<fs::path> btfs) {
           auto a = w.add(k, b);
           if (!a.ok())
             return die(a.error().message);
-          last = k;
+          if (i == n / 2 || last.distro.empty())
+            last = k; // a host in the middle of the bundle
           i++;
         }
       }
@@ -105,17 +114,57 @@ int api(char **a, int runs) {
   o.host.machine = a[5];
   o.host.native_btf = false;
   o.handoff = HandOff::memfd;
-  std::vector<double> ms;
+  std::vector<double> ms, cpu;
+  auto thread_ms = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+  };
   for (int i = 0; i < runs; i++) {
+    double c0 = thread_ms();
     auto t0 = std::chrono::steady_clock::now();
     auto r = resolve(o);
     auto t1 = std::chrono::steady_clock::now();
+    double c1 = thread_ms();
     if (!r.ok())
       return die(r.error().message);
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    cpu.push_back(c1 - c0);
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("%.3f %.3f %.3f\n", ms[ms.size() / 2], ms.front(), ms.back());
+  std::sort(cpu.begin(), cpu.end());
+  std::printf("%.3f %.3f %.3f %.3f\n", ms[ms.size() / 2], ms.front(), ms.back(),
+              cpu[cpu.size() / 2]);
+  return 0;
+}
+
+// proc times a command run as a process (posix_spawn + wait), stdout to
+// /dev/null; prints "median_ms min_ms max_ms".
+int proc(int runs, char **cmd) {
+  std::vector<double> ms, cpu;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  for (int i = 0; i < runs; i++) {
+    auto t0 = std::chrono::steady_clock::now();
+    pid_t pid;
+    if (posix_spawn(&pid, cmd[0], &fa, nullptr, cmd, environ) != 0)
+      return die(std::string("spawn ") + cmd[0]);
+    int st = 0;
+    struct rusage ru {};
+    wait4(pid, &st, 0, &ru);
+    auto t1 = std::chrono::steady_clock::now();
+    cpu.push_back((ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      return die(std::string(cmd[0]) + " failed");
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  std::sort(ms.begin(), ms.end());
+  std::sort(cpu.begin(), cpu.end());
+  std::printf("%.3f %.3f %.3f %.3f\n", ms[ms.size() / 2], ms.front(), ms.back(),
+              cpu[cpu.size() / 2]);
   return 0;
 }
 
@@ -127,8 +176,10 @@ int main(int argc, char **argv) {
     std::vector<fs::path> btfs(argv + 4, argv + argc);
     return make(argv[2], std::strtoul(argv[3], nullptr, 10), btfs);
   }
-  if (mode == "api" && argc == 10)
-    return api(argv + 2, std::atoi(argv[9]));
+  if (mode == "proc" && argc >= 4)
+    return proc(std::atoi(argv[2]), argv + 3);
+  if (mode == "api" && argc == 9)
+    return api(argv + 2, std::atoi(argv[8]));
   return die("usage: resolve_bench make OUT_DIR N BTF... | api BUNDLE PUB "
              "RELEASE DISTRO VERSION ARCH RUNS");
 }

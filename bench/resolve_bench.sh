@@ -43,40 +43,37 @@ bundle=$tmp/b/bench.btfpack
 pub=$tmp/b/bench.key.pub
 size=$(stat -c %s "$bundle")
 
-resolve() {
-  "$btfpack" resolve --bundle "$bundle" --key "$pub" --native-btf no \
-    --kernel-release "$release" --arch "$arch" --os-id "$distro" \
-    --os-version-id "$version" --cache-dir "$tmp/cache"
-}
-resolve >/dev/null # first run writes the cache file
+"$btfpack" resolve --bundle "$bundle" --key "$pub" --native-btf no --kernel-release "$release" --arch "$arch" --os-id "$distro" --os-version-id "$version" --cache-dir "$tmp/cache" >/dev/null # first run writes the cache file
 
-# median wall-clock milliseconds of $runs runs of a command
-median_ms() {
-  i=0
-  : >"$tmp/times"
-  while [ $i -lt "$runs" ]; do
-    s=$(date +%s%N)
-    "$@" >/dev/null
-    e=$(date +%s%N)
-    echo $(((e - s) / 1000)) >>"$tmp/times"
-    i=$((i + 1))
-  done
-  sort -n "$tmp/times" | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]/1000}'
-}
+# "median_ms min_ms max_ms median_cpu_ms" of $runs spawns of a command
+proc() { "$helper" proc "$runs" "$@"; }
+field() { echo "$1" | cut -d' ' -f"$2"; }
 
-proc=$(median_ms resolve)
-floor=$(median_ms "$btfpack" --version)
+p_resolve=$(proc "$btfpack" resolve --bundle "$bundle" --key "$pub" --native-btf no \
+  --kernel-release "$release" --arch "$arch" --os-id "$distro" \
+  --os-version-id "$version" --cache-dir "$tmp/cache")
+p_floor=$(proc "$btfpack" --version)
+p_true=$(proc /bin/true)
+# The same work in a process that links only btfpack_runtime.
+p_small=$(proc "$helper" api "$bundle" "$pub" "$release" "$distro" "$version" "$arch" 1)
 api=$("$helper" api "$bundle" "$pub" "$release" "$distro" "$version" "$arch" "$runs")
-api_med=${api%% *}
-rss=$(/usr/bin/time -f %M sh -c "\"$btfpack\" resolve --bundle \"$bundle\" --key \"$pub\" --native-btf no --kernel-release \"$release\" --arch \"$arch\" --os-id \"$distro\" --os-version-id \"$version\" --cache-dir \"$tmp/cache\" >/dev/null" 2>&1 | tail -1)
+rss=$(/usr/bin/time -f %M "$btfpack" resolve --bundle "$bundle" --key "$pub" \
+  --native-btf no --kernel-release "$release" --arch "$arch" --os-id "$distro" \
+  --os-version-id "$version" --cache-dir "$tmp/cache" 2>&1 >/dev/null | tail -1)
 rss_mb=$(awk -v k="$rss" 'BEGIN {printf "%.1f", k/1024}')
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 
 echo "bundle: $entries entries, $(($size / 1024)) KiB, host $distro/$version/$arch/$release, $runs runs each"
-printf '%-44s %10s %10s %8s\n' "measure" "value" "target" "ratio"
-printf '%-44s %8s ms %8s ms %8s\n' "btfpack resolve (process, median)" "$proc" "10" \
-  "$(awk -v a="$proc" 'BEGIN {printf "%.2f", a/10}')"
-printf '%-44s %8s ms %10s %8s\n' "  btfpack --version (process floor)" "$floor" "-" "-"
-printf '%-44s %8s ms %8s ms %8s\n' "btfpack::resolve() in-process (median)" "$api_med" "5" \
-  "$(awk -v a="$api_med" 'BEGIN {printf "%.2f", a/5}')"
-printf '%-44s %8s MB %8s MB %8s\n' "btfpack resolve peak RSS" "$rss_mb" "16" \
-  "$(awk -v a="$rss_mb" 'BEGIN {printf "%.2f", a/16}')"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+printf '%-46s %9s %9s %9s %7s\n' "measure (median of $runs)" "wall ms" "cpu ms" "target" "ratio"
+printf '%-46s %9s %9s %9s %7s\n' "btfpack resolve (process, end to end)" \
+  "$(field "$p_resolve" 1)" "$(field "$p_resolve" 4)" "10 ms" "$(ratio "$(field "$p_resolve" 1)" 10)"
+printf '%-46s %9s %9s %9s %7s\n' "  floor: btfpack --version (process)" \
+  "$(field "$p_floor" 1)" "$(field "$p_floor" 4)" "-" "-"
+printf '%-46s %9s %9s %9s %7s\n' "  floor: /bin/true (process)" \
+  "$(field "$p_true" 1)" "$(field "$p_true" 4)" "-" "-"
+printf '%-46s %9s %9s %9s %7s\n' "  resolve in a runtime-only process" \
+  "$(field "$p_small" 1)" "$(field "$p_small" 4)" "-" "-"
+printf '%-46s %9s %9s %9s %7s\n' "btfpack::resolve() in-process (memfd)" \
+  "$(field "$api" 1)" "$(field "$api" 4)" "5 ms" "$(ratio "$(field "$api" 1)" 5)"
+printf '%-46s %9s %9s %9s %7s\n' "btfpack resolve peak RSS (MB)" "$rss_mb" "-" "16 MB" "$(ratio "$rss_mb" 16)"

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "btfpack/btf_check.h"
+#include "btfpack/kernel_release.h"
 #include "btfpack/paths.h"
 
 namespace btfpack {
@@ -77,7 +78,7 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
     if (k.second.id() == b.signer())
       r.bundle.signer_key_file = k.first.string();
   r.bundle.meta = b.meta();
-  r.bundle.entries = b.entries().size();
+  r.bundle.entries = b.stats().entry_count; // without reading every chunk
   r.bundle.manifest_sha256 = b.manifest_sha256();
 
   x.stage = "staleness";
@@ -111,7 +112,35 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   }
 
   x.stage = "match";
-  r.decision = match_host(r.host, b.entries(), o.policy);
+  // Fast path for resolve: an exact entry is found by lookup, which reads
+  // one manifest chunk instead of every kernel line. explain always scans
+  // the whole bundle to list every candidate.
+  const BundleEntry *exact = nullptr;
+  if (!explaining && r.host.os_id.present()) {
+    std::vector<std::string> arches = arch_aliases(r.host.arch.value);
+    if (std::find(arches.begin(), arches.end(), r.host.arch.value) ==
+        arches.end())
+      arches.insert(arches.begin(), r.host.arch.value);
+    for (const auto &a : arches) {
+      exact = b.find({r.host.os_id.value, r.host.os_version_id.value, a,
+                      r.host.kernel_release.value});
+      if (exact)
+        break;
+    }
+  }
+  if (exact) {
+    r.decision.kind = MatchKind::exact;
+    r.decision.chosen = *exact;
+    r.decision.candidates.push_back(
+        {*exact, MatchKind::exact, true,
+         "exact match on distro, version, arch and release (found by "
+         "lookup; explain lists every candidate)"});
+    r.decision.summary = "exact match: " + exact->kernel.distro + "/" +
+                         exact->kernel.version + "/" + exact->kernel.arch +
+                         "/" + exact->kernel.release;
+  } else {
+    r.decision = match_host(r.host, b.entries(), o.policy);
+  }
   if (r.decision.kind == MatchKind::native) {
     r.native = true;
     return ok();

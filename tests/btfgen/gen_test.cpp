@@ -14,6 +14,7 @@
 #include <sys/file.h>
 
 #include "btfpack/btfgen.h"
+#include "btfpack/bundle.h"
 #include "btfpack/c_free.h"
 #include "btfpack/file_util.h"
 #include "btfpack/keys.h"
@@ -632,6 +633,43 @@ TEST_F(Gen, BpftoolRelocationErrorsNameTheRelocation) {
            "--cache", (d / "cache").string(), "--bpftool", fake.string(),
            "--object", obj});
   EXPECT_EQ(read_json(d / "r2.json")["bpftool_runs"], 0);
+}
+
+} // namespace
+} // namespace btfpack::btfgen
+
+namespace btfpack::btfgen {
+namespace {
+
+TEST_F(Gen, BundleHoldsEveryKernelAndWhatItWasMadeFrom) {
+  auto &r = full_run();
+  ASSERT_EQ(r.res.status, 0);
+  auto pub = PublicKey::read_file(r.key().string() + ".pub");
+  ASSERT_TRUE(pub.ok()) << pub.error().message;
+  std::vector<PublicKey> keys{*pub};
+  OpenOptions oo;
+  oo.allow_expired = true;
+  auto b = Bundle::open(r.bundle(), keys, oo);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(b->entries().size(), corpus_kernels());
+  EXPECT_EQ(b->meta().version, 7u);
+  EXPECT_EQ(b->meta().created, 1700000000);
+  EXPECT_EQ(b->meta().bpftool_version, r.report["bpftool"]["version"]);
+  EXPECT_EQ(b->meta().archive_snapshot, r.report["archive_snapshot"]);
+  ASSERT_EQ(b->meta().objects.size(), 6u);
+  std::multiset<std::string> arches;
+  for (const auto &o : b->meta().objects)
+    arches.insert(o.arch);
+  EXPECT_EQ(arches.count("x86_64"), 3u);
+  EXPECT_EQ(arches.count("arm64"), 3u);
+  // One kernel's blob is the --out file, byte for byte.
+  const KernelKey k{"debian", "11", "x86_64", "5.10.0-30-amd64"};
+  const auto *e = b->find(k);
+  ASSERT_NE(e, nullptr);
+  auto blob = b->read_blob(e->blob);
+  ASSERT_TRUE(blob.ok()) << blob.error().message;
+  EXPECT_EQ(*blob,
+            *read_file(r.out() / "debian/11/x86_64/5.10.0-30-amd64.btf"));
 }
 
 } // namespace
