@@ -40,7 +40,8 @@ std::int64_t default_creation_time() {
     if (end && *end == '\0' && v >= 0)
       return v;
   }
-  return static_cast<std::int64_t>(std::time(nullptr));
+  // Never the clock: the same inputs must give the same bytes (issue 6).
+  return 0;
 }
 
 Result<std::int64_t> parse_expiry(std::string_view text, std::int64_t created) {
@@ -78,7 +79,11 @@ Result<std::int64_t> parse_expiry(std::string_view text, std::int64_t created) {
       t.find_first_not_of("0123456789") != std::string::npos)
     return bad;
   std::int64_t v = std::stoll(t);
-  return absolute ? v : created + v * mult;
+  // A duration counts from the creation time; with none recorded it counts
+  // from now (the one place gen reads the clock, because it was asked to).
+  std::int64_t base =
+      created ? created : static_cast<std::int64_t>(std::time(nullptr));
+  return absolute ? v : base + v * mult;
 }
 
 namespace {
@@ -89,7 +94,8 @@ Result<void> build_bundle(BundleMeta meta, std::vector<Packed> items,
   meta.name = params.name;
   meta.created = creation_time(params);
   meta.version = params.version ? params.version
-                                : static_cast<std::uint64_t>(meta.created);
+                 : meta.created ? static_cast<std::uint64_t>(meta.created)
+                                : 1;
   meta.expires = params.expires;
   meta.btfpack_version = BTFPACK_VERSION;
   std::sort(items.begin(), items.end(),

@@ -242,13 +242,14 @@ Result<void> write_out_dir(const GenRun &run, const fs::path &dir);
 // BundleParams is what a bundle records besides the kernels.
 struct BundleParams {
   std::string name = "btfpack";
-  std::uint64_t version = 0; // 0: the creation time
-  std::int64_t created = 0;  // 0: SOURCE_DATE_EPOCH, else now
+  std::uint64_t version = 0; // 0: the creation time, else 1
+  std::int64_t created = 0;  // 0: SOURCE_DATE_EPOCH, else not recorded
   std::int64_t expires = 0;  // 0: never
 };
 
-// default_creation_time is SOURCE_DATE_EPOCH when set (reproducible
-// builds), else now.
+// default_creation_time is SOURCE_DATE_EPOCH when set, else 0 (not
+// recorded): bundles never take a timestamp from the clock, so the same
+// inputs give byte-identical bundles.
 std::int64_t default_creation_time();
 
 // parse_expiry reads --expires: "never"/"0", "@UNIX", or a duration after
