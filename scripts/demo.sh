@@ -51,7 +51,7 @@ $BP gen --archive tests/data/archive "${objects[@]}" "${extra[@]}" \
   --bundle-name demo --bundle-version 1 \
   --report "$OUT/coverage.json" --cache "$OUT/gen-cache"
 
-step "verify (btfpack, then the stock minisign tool)"
+step "verify and inspect (docs/bundle-format.md shows the same check with minisign)"
 $BP verify "$OUT/demo.btfpack" --key "$OUT/demo-key.pub"
 $BP inspect "$OUT/demo.btfpack" --key "$OUT/demo-key.pub"
 
