@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "trusted_keys.h"
 
-#include <algorithm>
+#include "btfpack/runtime.h"
+
 #include <filesystem>
 
 namespace btfpack::cli {
@@ -11,22 +12,15 @@ load_trusted_keys(const std::vector<std::string> &paths) {
   std::vector<PublicKey> keys;
   for (const auto &p : paths) {
     std::error_code ec;
-    std::vector<std::filesystem::path> files;
-    if (std::filesystem::is_directory(p, ec)) {
-      for (const auto &e : std::filesystem::directory_iterator(p, ec))
-        if (e.path().extension() == ".pub")
-          files.push_back(e.path());
-      std::sort(files.begin(), files.end());
-      if (files.empty())
-        return make_error(Errc::not_found,
-                          "no *.pub key file in directory " + p);
-    } else {
-      files.push_back(p);
+    if (!std::filesystem::is_directory(p, ec)) {
+      BTFPACK_TRY(k, PublicKey::read_file(p));
+      keys.push_back(std::move(k));
+      continue;
     }
-    for (const auto &f : files) {
-      BTFPACK_TRY(k, PublicKey::read_file(f));
-      keys.push_back(k);
-    }
+    // A directory of keys: every *.pub in it, as the runtime reads them.
+    BTFPACK_TRY(found, btfpack::load_trusted_keys({}, p));
+    for (auto &k : found)
+      keys.push_back(std::move(k.second));
   }
   return keys;
 }

@@ -14,6 +14,7 @@
 #include "btfpack/bundle.h"
 #include "btfpack/file_util.h"
 #include "btfpack/paths.h"
+#include "btfpack/runtime.h"
 #include "btfpack/unique_fd.h"
 
 namespace btfpack {
@@ -309,26 +310,10 @@ StoredBundle describe(const std::string &file, const Bundle &b) {
 } // namespace
 
 Result<std::vector<PublicKey>> read_trusted_keys(const fs::path &dir) {
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (const auto &e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".pub" && e.is_regular_file(ec))
-      files.push_back(e.path());
-  }
-  if (ec && ec != std::errc::no_such_file_or_directory)
-    return make_error(Errc::io, "read keys directory " + dir.string() + ": " +
-                                    ec.message());
-  std::sort(files.begin(), files.end());
+  BTFPACK_TRY(found, load_trusted_keys({}, dir));
   std::vector<PublicKey> keys;
-  for (const auto &f : files) {
-    BTFPACK_TRY(k, PublicKey::read_file(f));
-    keys.push_back(std::move(k));
-  }
-  if (keys.empty())
-    return make_error(Errc::not_found,
-                      "no trusted key (*.pub) in " + dir.string() +
-                          ": copy the bundle signer's public key there or "
-                          "pass --key");
+  for (auto &k : found)
+    keys.push_back(std::move(k.second));
   return keys;
 }
 
