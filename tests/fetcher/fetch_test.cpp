@@ -591,14 +591,31 @@ TEST(Fetch, KilledMidRunThenRestartedResumes) {
     bool partial = false;
     for (auto &p : paths) {
       std::error_code ec;
-      partial = partial || fs::file_size(partial_of(f.mirror(), p), ec) > 0;
+      // file_size(path, ec) is (uintmax_t)-1 for a missing file: check ec.
+      auto n = fs::file_size(partial_of(f.mirror(), p), ec);
+      partial = partial || (!ec && n > 0);
     }
     return partial && !visible_files(f.mirror()).empty();
   };
+  // Freeze the fetch (SIGSTOP) and look again before killing it: a file
+  // seen part-way may otherwise finish between the look and the kill.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!part_way() && std::chrono::steady_clock::now() < deadline &&
-         ::waitpid(pid, nullptr, WNOHANG) == 0)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  bool frozen_part_way = false;
+  while (!frozen_part_way && std::chrono::steady_clock::now() < deadline &&
+         ::waitpid(pid, nullptr, WNOHANG) == 0) {
+    if (part_way()) {
+      int stst = 0;
+      ::kill(pid, SIGSTOP);
+      ::waitpid(pid, &stst, WUNTRACED);
+      if (!WIFSTOPPED(stst))
+        break; // it exited meanwhile; the assertion below reports it
+      frozen_part_way = part_way();
+      if (!frozen_part_way)
+        ::kill(pid, SIGCONT);
+    }
+    if (!frozen_part_way)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   int st = 0;
   ::waitpid(pid, &st, 0);
