@@ -36,11 +36,15 @@ static void sig_int(int signo) {
 }
 
 static void handle_event(void *ctx, int cpu, void *data, __u32 size) {
-  const struct taskstate_event *e = data;
+  /* Perf samples are only 4-byte aligned: copy before reading u64 fields
+   * (UBSan: misaligned access). */
+  struct taskstate_event ev;
+  const struct taskstate_event *e = &ev;
   (void)ctx;
   (void)cpu;
-  if (size < sizeof(*e))
+  if (size < sizeof(ev))
     return;
+  memcpy(&ev, data, sizeof(ev));
   printf("%-16.16s pid %-7u core_pid %-7u state %-6lld (tp %lld, %s) "
          "reset_on_fork %u\n",
          e->helper_comm, e->helper_pid, e->core_pid, (long long)e->core_state,
