@@ -21,6 +21,7 @@
 #include "btfpack/keys.h"
 #include "btfpack/sha256.h"
 #include "build_config.h"
+#include "build_side.h"
 #include "cli.h"
 
 namespace btfpack::cli {
@@ -332,9 +333,7 @@ void do_build(Cli &cli, const BuildArgs &a) {
 
 void add_build_command(CLI::App &app, Cli &cli) {
   auto a = std::make_shared<BuildArgs>();
-  auto *sub = app.add_subcommand(
-      "build", "fetch -> gen -> bundle -> sign from a configuration file "
-               "(docs/build-config.md), for CI");
+  auto *sub = app.add_subcommand("build", build_side_description("build"));
   sub->add_option("CONFIG", a->config, "JSON configuration file");
   auto grp = [&](const char *g) { return sub->add_option_group(g); };
   auto *ar = grp("archive");

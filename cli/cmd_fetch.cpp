@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "btfpack/fetcher.h"
+#include "build_side.h"
 #include "cli.h"
 
 namespace btfpack::cli {
@@ -116,10 +117,7 @@ void add_fetch_command(CLI::App &app, Cli &cli) {
   auto args = std::make_shared<FetchArgs>();
   FetchOptions &o = args->opts;
   o.from = DEFAULT_ARCHIVE_URL;
-  auto *sub = app.add_subcommand(
-      "fetch",
-      "mirror the btfhub-archive (or a filtered part of it) into a directory, "
-      "verifying every file against the listing");
+  auto *sub = app.add_subcommand("fetch", build_side_description("fetch"));
   sub->add_option("--from", o.from,
                   "base URL (https://, http://, file://) or local directory "
                   "of the archive")

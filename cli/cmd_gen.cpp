@@ -11,6 +11,7 @@
 #include "btfpack/btfgen.h"
 #include "btfpack/file_util.h"
 #include "btfpack/keys.h"
+#include "build_side.h"
 #include "cli.h"
 
 namespace btfpack::cli {
@@ -172,9 +173,7 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
 
 void add_gen_command(CLI::App &app, Cli &cli) {
   auto a = std::make_shared<GenArgs>();
-  auto *sub = app.add_subcommand(
-      "gen", "minimize each archive kernel's BTF for BPF objects "
-             "(bpftool gen min_core_btf), into --out DIR and/or a bundle");
+  auto *sub = app.add_subcommand("gen", build_side_description("gen"));
   sub->add_option("--archive", a->archive,
                   "btfhub-archive mirror: <distro>/<version>/<arch>/"
                   "<release>.btf.tar.xz (uses DIR/index.json when fresh)");
@@ -216,9 +215,7 @@ void add_gen_command(CLI::App &app, Cli &cli) {
 void add_merge_command(CLI::App &app, Cli &cli) {
   auto shards = std::make_shared<std::vector<std::string>>();
   auto b = std::make_shared<BundleArgs>();
-  auto *sub = app.add_subcommand(
-      "merge", "join `gen --shard K/N --out DIR` outputs into one bundle, "
-               "byte-identical to a single run's");
+  auto *sub = app.add_subcommand("merge", build_side_description("merge"));
   sub->add_option("shards", *shards, "shard output directories (all N)")
       ->required();
   add_bundle_options(sub, *b);

@@ -12,6 +12,7 @@
 #include "btfpack/archive_index.h"
 #include "btfpack/file_util.h"
 #include "btfpack/log.h"
+#include "build_side.h"
 #include "cli.h"
 
 namespace btfpack::cli {
@@ -194,9 +195,7 @@ void run_index(Cli &cli, IndexArgs &a) {
 
 void add_index_command(CLI::App &app, Cli &cli) {
   auto args = std::make_shared<IndexArgs>();
-  auto *sub = app.add_subcommand(
-      "index", "index a local archive mirror: path, distro, version, arch, "
-               "release, size, sha256 of every kernel");
+  auto *sub = app.add_subcommand("index", build_side_description("index"));
   sub->add_option("DIR", args->dir,
                   "mirror in <distro>/<version>/<arch>/<release>.btf.tar.xz "
                   "layout; DIR/index.json is written or updated");

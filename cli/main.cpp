@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// btfpack: one command, subcommands in the style of bpftool.
+// btfpack: one command, subcommands in the style of bpftool. This main() is
+// built twice: as the host `btfpack` (BTFPACK_HOST_CLI: runtime only; the
+// build-side commands are handed to btfpack-build, see build_side.h) and as
+// btfpack-build (every command).
 #include <cstdio>
 #include <iostream>
 
 #include "btfpack/log.h"
+#include "build_side.h"
 #include "cli.h"
 
 using namespace btfpack;
 using namespace btfpack::cli;
 
 int main(int argc, char **argv) {
+#ifdef BTFPACK_HOST_CLI
+  if (const auto *cmd = build_side_command_in(argc, argv))
+    return exec_build_side(argc, argv, *cmd);
+#endif
   Cli cli;
   CLI::App app{"btfpack: minimized BTFs for CO-RE eBPF programs on kernels "
                "without BTF, packed into one signed bundle"};

@@ -11,3 +11,11 @@ get_target_property(_ai btfpack_archive_index LINK_LIBRARIES)
 if(_ai MATCHES "btfpack_runtime|LIBBPF")
   message(FATAL_ERROR "archive-index must not depend on runtime or libbpf: ${_ai}")
 endif()
+# The host `btfpack` program starts with the runtime's libraries only; the
+# build side runs in btfpack-build (cli/build_side.h).
+foreach(_t btfpack btfpack_cli_host)
+  get_target_property(_deps ${_t} LINK_LIBRARIES)
+  if(_deps MATCHES "CURL|LIBARCHIVE|btfgen|fetcher")
+    message(FATAL_ERROR "${_t} must link the runtime only: ${_deps}")
+  endif()
+endforeach()

@@ -30,6 +30,7 @@ const fs::path kBuild = BTFPACK_BUILD_DIR;
 std::vector<std::string> required_files() {
   std::string lib = BTFPACK_INSTALL_LIBDIR;
   return {"usr/bin/btfpack",
+          "usr/libexec/btfpack/btfpack-build",
           "usr/" + lib + "/libbtfpack.so",
           "usr/" + lib + "/libbtfpack.so.0",
           "usr/" + lib + "/pkgconfig/btfpack.pc",
@@ -135,6 +136,10 @@ TEST(Package, DebInstallsIntoThrowawayRoot) {
   r = sh("'" + (root / "usr/bin/btfpack").string() + "' install --help");
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("--allow-downgrade"), std::string::npos);
+  // A build-side command runs the installed libexec/btfpack/btfpack-build.
+  r = sh("'" + (root / "usr/bin/btfpack").string() + "' gen --help");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("--shard"), std::string::npos) << r.out;
   // And removed again, cleanly.
   r = sh("dpkg --root='" + root.string() +
          "' --force-not-root --force-script-chrootless --log=/dev/null -r "
