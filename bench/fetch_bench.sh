@@ -70,11 +70,24 @@ done < "$work/paths" > "$work/curl.cfg"
 files=$(wc -l < "$work/paths")
 bytes=$(cd "$archive" && du -cb $(cat "$work/paths") | tail -1 | cut -f1)
 
-# timed CMD...: wall and CPU (user+sys) seconds of CMD, as "WALL CPU".
+# timed CMD...: wall and CPU (user+sys, of CMD and its children) seconds of
+# CMD, as "WALL CPU", to the millisecond (/usr/bin/time rounds to 10 ms,
+# too coarse for runs of 0.1-0.2 s).
+cat > "$work/timed.py" <<'PY'
+import os, resource, subprocess, sys, time
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+t0 = time.perf_counter()
+with open(sys.argv[1], "w") as err:
+    rc = subprocess.call(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=err)
+t1 = time.perf_counter()
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+print(f"{t1 - t0:.4f} {cpu:.4f}")
+sys.exit(rc)
+PY
 timed() {
-  /usr/bin/time -o "$work/time" -f '%e %U %S' "$@" > /dev/null 2> "$work/stderr" ||
+  python3 "$work/timed.py" "$work/stderr" "$@" ||
     { echo "failed: $*" >&2; cat "$work/stderr" >&2; exit 1; }
-  awk '{printf "%.3f %.3f\n", $1, $2 + $3}' "$work/time"
 }
 verify_curl() { # what checking curl's files against the listing costs
   (cd "$work/curl" && xargs -a "$work/paths" git hash-object > /dev/null &&
@@ -97,7 +110,7 @@ for i in $(seq "$runs"); do
   grep -q '"to_fetch":\[\]' "$work/check.json" || { echo "btfpack fetch left files to fetch:"; cat "$work/check.json"; exit 1; }
   read -r w c < <(timed "$btfpack" fetch --from "$base" --listing "$work/listing.json" --to "$work/mirror" -j "$jobs" --json)
   w_noop+=("$w")
-  printf 'run %d: curl --parallel %.3f s (cpu %.3f)  curl+verify %.3f s  btfpack fetch %.3f s (cpu %.3f)  no-op re-run %.3f s\n' \
+  printf 'run %d: curl --parallel %.4f s (cpu %.4f)  curl+verify %.4f s  btfpack fetch %.4f s (cpu %.4f)  no-op re-run %.4f s\n' \
     "$i" "${w_curl[-1]}" "${c_curl[-1]}" "${w_ver[-1]}" "${w_btf[-1]}" "${c_btf[-1]}" "${w_noop[-1]}"
 done
 # Both mirrors are byte-identical.
@@ -110,8 +123,8 @@ cc=$(median "${c_curl[@]}"); cb=$(median "${c_btf[@]}")
 echo
 echo "corpus: $files files, $bytes bytes, from nginx on 127.0.0.1, $jobs parallel, $runs runs (median)"
 echo "load average before: $load0"
-printf '%-44s %7.3f s  cpu %.3f s\n' "curl --parallel (no verification)" "$mc" "$cc"
-printf '%-44s %7.3f s\n' "curl --parallel + git hash-object + sha256sum" "$mv"
-printf '%-44s %7.3f s  cpu %.3f s  %.2fx curl, %.2fx curl+verify\n' "btfpack fetch (verified, indexed)" "$mb" "$cb" \
+printf '%-44s %7.4f s  cpu %.4f s\n' "curl --parallel (no verification)" "$mc" "$cc"
+printf '%-44s %7.4f s\n' "curl --parallel + git hash-object + sha256sum" "$mv"
+printf '%-44s %7.4f s  cpu %.4f s  %.2fx curl, %.2fx curl+verify\n' "btfpack fetch (verified, indexed)" "$mb" "$cb" \
   "$(echo "$mb / $mc" | bc -l)" "$(echo "$mb / $mv" | bc -l)"
-printf '%-44s %7.3f s\n' "btfpack fetch no-op re-run" "$mn"
+printf '%-44s %7.4f s\n' "btfpack fetch no-op re-run" "$mn"

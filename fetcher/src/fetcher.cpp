@@ -283,6 +283,7 @@ Result<FetchReport> fetch_archive(const FetchOptions &opts) {
   // next run re-hashes them (and re-fetches what is short or wrong).
   if (report.fetched > 0 && ::syncfs(lock.get()) != 0)
     log::warn("syncfs ", dir.string(), ": ", errno_message(errno));
+  log::debug("data flushed after ", since());
   // The index is rewritten after every run that changed or learnt
   // something, and when there is none yet.
   if (report.fetched > 0 || rehashed || !prev_ptr) {

@@ -2,6 +2,7 @@
 #include "file_sink.h"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace btfpack::fetch {
@@ -112,6 +113,11 @@ void SinkWorkers::run(unsigned lane) {
       break;
     case Kind::finish:
       s.hex = s.digest->finish();
+      // Start writing the file back now, without waiting: the one syncfs
+      // at the end of the run then finds little left to flush, instead of
+      // the whole mirror (measured: 50 ms of 190 for the corpus).
+      if (s.write_errno == 0)
+        (void)::sync_file_range(s.fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
       s.fd.reset();
       break;
     }
