@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
 # fuzz/run.sh SECONDS [TARGET...]: build every libFuzzer target of fuzz/ with
@@ -7,7 +7,8 @@
 # runs (build-fuzz/corpus/<name>/). Prints executions and coverage per
 # target; exits 1 if any target crashed (the input is kept in
 # build-fuzz/artifacts/<name>/: make it a regression test).
-# Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_FLAGS (extra
+# Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_JOBS (targets run
+# at once, default 1; CI runs as many as there are cores), FUZZ_FLAGS (extra
 # libFuzzer flags), CC_FUZZ/CXX_FUZZ (default clang, clang++).
 set -eu
 seconds=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
@@ -25,22 +26,22 @@ if [ $# -eq 0 ]; then
   set -- $(cd "$src/fuzz" && ls *_fuzz.cpp | sed 's/\.cpp$//')
 fi
 
-failed=0
 summary="$build/fuzz-summary.txt"
 : > "$summary"
-for name in "$@"; do
-  name=${name%_fuzz}_fuzz
-  short=${name%_fuzz}
-  bin="$build/fuzz/$name"
-  [ -x "$bin" ] || { echo "fuzz/run.sh: no target $name" >&2; exit 2; }
-  work="$build/corpus/$short"
-  art="$build/artifacts/$short"
+rm -rf "$build/status"
+mkdir -p "$build/status"
+
+# run_one NAME: one target for $seconds; its summary line goes to
+# $build/status/NAME, saying CRASH if the target crashed.
+run_one() {
+  local name=${1%_fuzz}_fuzz
+  local short=${name%_fuzz}
+  local bin="$build/fuzz/$name" work="$build/corpus/$short"
+  local art="$build/artifacts/$short" log="$build/$short.log"
+  local seeds="$src/fuzz/corpus/$short" dict="" rc status
   mkdir -p "$work" "$art"
-  seeds="$src/fuzz/corpus/$short"
   [ -d "$seeds" ] || seeds=""
-  dict=""
   [ -f "$src/fuzz/dict/$short.dict" ] && dict="-dict=$src/fuzz/dict/$short.dict"
-  log="$build/$short.log"
   echo "== $name for ${seconds}s (log: $log)"
   set +e
   # shellcheck disable=SC2086
@@ -49,6 +50,7 @@ for name in "$@"; do
     $dict ${FUZZ_FLAGS:-} "$work" $seeds > "$log" 2>&1
   rc=$?
   set -e
+  local execs cov ft units
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
@@ -56,13 +58,29 @@ for name in "$@"; do
   status=ok
   if [ $rc -ne 0 ]; then
     status="CRASH (rc $rc): $(ls "$art" | head -3 | tr '\n' ' ')"
-    failed=1
     grep -m 5 -E 'ERROR|SUMMARY|deadly signal' "$log" || true
   fi
-  line=$(printf '%-22s %6ss  execs %-10s cov %-6s ft %-6s corpus %-5s %s' \
-    "$short" "$seconds" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$units" "$status")
-  echo "$line"
+  printf '%-22s %6ss  execs %-10s cov %-6s ft %-6s corpus %-5s %s\n' \
+    "$short" "$seconds" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$units" "$status" \
+    | tee "$build/status/$short"
+}
+
+for name in "$@"; do
+  [ -x "$build/fuzz/${name%_fuzz}_fuzz" ] || { echo "fuzz/run.sh: no target $name" >&2; exit 2; }
+done
+jobs=${FUZZ_JOBS:-1}
+for name in "$@"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+    wait -n || true
+  done
+  run_one "$name" &
+done
+wait
+failed=0
+for name in "$@"; do
+  line=$(cat "$build/status/${name%_fuzz}")
   echo "$line" >> "$summary"
+  case $line in *CRASH*) failed=1 ;; esac
 done
 echo
 echo "summary ($summary):"

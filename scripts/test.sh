@@ -1,21 +1,64 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# README's test command: installs dependencies, builds with warnings as
-# errors, and runs the whole test suite (unit, integration, privileged, vm;
-# privileged and vm tests skip with a reason where they cannot run).
-#   BTFPACK_SANITIZE=1 scripts/test.sh   # the same under ASan+UBSan
+# README's test command (and .ci/run): installs dependencies, then runs
+# three stages, each on its own build tree:
+#   plain     GCC, -Werror: format check and the whole suite (unit,
+#             integration, privileged, vm; privileged and vm tests skip
+#             with a reason where they cannot run)           build-test/
+#   sanitize  clang, -Werror, ASan+UBSan: the whole suite again,
+#             privileged and vm included                     build-asan/
+#   fuzz      every libFuzzer target for 30 s from its committed seeds
+#             (fuzz/run.sh, as many at once as there are cores)  build-fuzz/
+# Each stage prints how long it took; the script stops at the first stage
+# that fails.
+#   BTFPACK_TEST_STAGES="plain"  scripts/test.sh    # only some stages
+#   BTFPACK_FUZZ_SECONDS=10      scripts/test.sh    # a shorter fuzz pass
+#   scripts/test.sh -L unit                         # extra args go to ctest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
-BUILD=${BUILD_DIR:-build-test}
-SAN=${BTFPACK_SANITIZE:-0}
-[ "$SAN" = 1 ] && BUILD=${BUILD_DIR:-build-asan}
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DBTFPACK_WERROR=ON -DBTFPACK_SANITIZE="$([ "$SAN" = 1 ] && echo ON || echo OFF)" >/dev/null
-cmake --build "$BUILD" -j"$(nproc)"
-cmake --build "$BUILD" --target format-check
+stages=${BTFPACK_TEST_STAGES:-plain sanitize fuzz}
+# The older switch: BTFPACK_SANITIZE=1 runs the sanitizer stage only.
+[ "${BTFPACK_SANITIZE:-0}" = 1 ] && stages=sanitize
+jobs=$(nproc)
 # libbpf's own messages go through btfpack's logger; show them in CI logs.
 export BTFPACK_LIBBPF_DEBUG=1
-cd "$BUILD"
-ctest --output-on-failure -j"$(nproc)" "$@"
+
+configure() { # configure DIR CMAKE_ARGS...
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DBTFPACK_WERROR=ON "$@" >/dev/null
+}
+build_and_test() { # build_and_test DIR: build, then run every test
+  cmake --build "$1" -j"$jobs"
+  (cd "$1" && ctest --output-on-failure -j"$jobs" "${ctest_args[@]}")
+}
+
+ctest_args=("$@")
+for stage in $stages; do
+  start=$SECONDS
+  echo "== test.sh: stage $stage"
+  case $stage in
+  plain)
+    configure build-test -DBTFPACK_SANITIZE=OFF
+    cmake --build build-test --target format-check
+    build_and_test build-test
+    ;;
+  sanitize)
+    # clang: a second compiler's warnings, and its ASan build is faster.
+    CC=clang CXX=clang++ configure build-asan -DBTFPACK_SANITIZE=ON
+    build_and_test build-asan
+    ;;
+  fuzz)
+    FUZZ_BUILD_DIR=$PWD/build-fuzz FUZZ_JOBS=$jobs \
+      fuzz/run.sh "${BTFPACK_FUZZ_SECONDS:-30}"
+    ;;
+  *)
+    echo "test.sh: unknown stage '$stage' (plain, sanitize, fuzz)" >&2
+    exit 2
+    ;;
+  esac
+  echo "== test.sh: stage $stage passed in $((SECONDS - start)) s"
+done

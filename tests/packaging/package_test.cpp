@@ -183,11 +183,6 @@ TEST(Package, TarballUnpacksAtRoot) {
 // A third-party CMake project (find_package) and a C program (pkg-config)
 // built and run against a staged install of the package.
 TEST(Package, ThirdPartyBuildsAgainstInstalledPackage) {
-#ifdef BTFPACK_SANITIZED
-  GTEST_SKIP() << "sanitizer build: the installed libbtfpack.so is "
-                  "ASan-instrumented and cannot be loaded by the plain "
-                  "third-party programs this test builds";
-#endif
   TempDir t;
   auto stage = t / "stage";
   auto r = sh("DESTDIR='" + stage.string() + "' cmake --install '" +
@@ -210,8 +205,14 @@ TEST(Package, ThirdPartyBuildsAgainstInstalledPackage) {
   // CMake: find_package(btfpack) -> btfpack::runtime.
   auto src = test::source_dir() / "tests/packaging/consumer";
   auto bld = t / "consumer-build";
+  // Same compilers as this build; in sanitizer builds also the same
+  // sanitizers, since the installed library is instrumented.
+  const std::string flags = BTFPACK_CONSUMER_FLAGS;
   r = sh("cmake -S '" + src.string() + "' -B '" + bld.string() +
          "' -DCMAKE_PREFIX_PATH='" + prefix.string() +
+         "' -DCMAKE_CXX_COMPILER='" BTFPACK_CONSUMER_CXX
+         "' -DCMAKE_CXX_FLAGS='" +
+         flags + "' -DCMAKE_EXE_LINKER_FLAGS='" + flags +
          "' -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF 2>&1 && cmake --build '" +
          bld.string() + "' 2>&1");
   ASSERT_EQ(r.status, 0) << r.out;
@@ -245,9 +246,11 @@ TEST(Package, ThirdPartyBuildsAgainstInstalledPackage) {
   auto csrc = test::source_dir() / "examples/taskstate/taskstate.c";
   ASSERT_TRUE(fs::exists(csrc)) << csrc;
   auto cbin = t / "taskstate";
-  r = sh("cc -std=gnu11 -Wall -Werror -o '" + cbin.string() + "' '" +
-         csrc.string() + "' -I'" + (test::source_dir() / "bpf").string() +
-         "' -I'" + test::bpf_obj_dir().string() + "' $(" + pc +
+  r = sh("'" BTFPACK_CONSUMER_CC "' " BTFPACK_CONSUMER_CFLAGS
+         " -std=gnu11 -Wall -Werror -o '" +
+         cbin.string() + "' '" + csrc.string() + "' -I'" +
+         (test::source_dir() / "bpf").string() + "' -I'" +
+         test::bpf_obj_dir().string() + "' $(" + pc +
          "pkg-config --cflags --libs btfpack) 2>&1");
   ASSERT_EQ(r.status, 0) << r.out;
   r = sh("LD_LIBRARY_PATH='" + libdir.string() + "' ldd '" + cbin.string() +
