@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
@@ -28,6 +29,9 @@ constexpr std::string_view kTmpPrefix = ".tmp-";
 constexpr const char *kCurrent = paths::CURRENT_NAME;
 constexpr const char *kPrevious = paths::PREVIOUS_NAME;
 constexpr const char *kLock = paths::LOCK_NAME;
+// The highest bundle version this store ever made current (rollback
+// protection that survives `btfpack rollback`), one decimal line.
+constexpr const char *kHighest = "highest-version";
 const std::string kBundles = paths::BUNDLES_SUBDIR;
 constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
 
@@ -164,9 +168,36 @@ Result<UniqueFd> lock_store(const fs::path &dir) {
 void remove_temps(const fs::path &dir) {
   std::error_code ec;
   for (const auto &e : fs::directory_iterator(dir, ec)) {
-    if (e.path().filename().string().starts_with(kTmpPrefix))
+    auto name = e.path().filename().string();
+    if (name.starts_with(kTmpPrefix) ||
+        name.starts_with("." + std::string(kHighest) + "."))
       fs::remove(e.path(), ec);
   }
+}
+
+// read_highest returns the store's high-water mark, 0 when none is recorded
+// (a store from before it existed: the current bundle's version applies).
+Result<std::uint64_t> read_highest(const fs::path &dir) {
+  auto path = dir / kHighest;
+  auto text = read_text_file(path, 64);
+  if (!text) {
+    if (text.error().code == Errc::not_found)
+      return std::uint64_t{0};
+    return std::move(text).error();
+  }
+  std::string_view t = text.value();
+  if (!t.empty() && t.back() == '\n')
+    t.remove_suffix(1);
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size())
+    return make_error(
+        Errc::corrupt,
+        "rollback protection file " + path.string() +
+            " does not hold a version number; it records the highest bundle "
+            "version this store has installed: restore it, or remove it to "
+            "fall back to the current bundle's version");
+  return v;
 }
 
 // remove_unreferenced deletes bundle files neither `current` nor
@@ -375,6 +406,8 @@ Result<InstallResult> Store::install(const fs::path &bundle,
 
   BTFPACK_TRY(cur, read_link(dir_, kCurrent));
   BTFPACK_TRY(prev, read_link(dir_, kPrevious));
+  BTFPACK_TRY(highest, read_highest(dir_));
+  const std::uint64_t version = b.meta().version;
   if (cur) {
     auto parts = *parse_file_name(*cur);
     if (*cur == final_name) {
@@ -405,6 +438,16 @@ Result<InstallResult> Store::install(const fs::path &bundle,
     }
     res.replaced = old;
   }
+  // After a rollback `current` is below the high-water mark; a bundle
+  // between the two is still older than one this host has trusted.
+  if (!opts.allow_downgrade && version < highest)
+    return make_error(
+        Errc::downgrade,
+        "refusing to install " + bundle.string() + " (version " +
+            std::to_string(version) + "): this store has installed version " +
+            std::to_string(highest) + " before (" + (dir_ / kHighest).string() +
+            "), and older bundles stay refused after a rollback: pass "
+            "--allow-downgrade to install it on purpose");
 
   auto final_path = bdir / final_name;
   if (::rename(tmp.c_str(), final_path.c_str()) != 0)
@@ -422,6 +465,11 @@ Result<InstallResult> Store::install(const fs::path &bundle,
   crash_point(10);
   BTFPACK_CHECK(fsync_dir(dir_));
   crash_point(11);
+  // Raised after the swap: a crash before this leaves the mark lower than
+  // current, and install compares against current as well.
+  if (version > highest)
+    BTFPACK_CHECK(write_file_atomic(dir_ / kHighest,
+                                    std::to_string(version) + "\n", 0644));
   remove_unreferenced(bdir, final_name, prev);
   (void)fsync_dir(bdir);
   crash_point(13);

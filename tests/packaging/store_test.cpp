@@ -206,6 +206,49 @@ TEST_F(StoreTest, RefusesDowngradeUnlessAsked) {
   EXPECT_EQ(current_sha(), sha_of(v1));
 }
 
+// The high-water mark: after a rollback from v5 to v3, v4 is still older
+// than a bundle this host has trusted, and stays refused unless asked.
+TEST_F(StoreTest, RollbackKeepsTheHighWaterMark) {
+  auto v3 = make_bundle(3, {0});
+  auto v4 = make_bundle(4, {1});
+  auto v5 = make_bundle(5, {2});
+  auto v6 = make_bundle(6, {0, 1});
+  ASSERT_EQ(install(v3).status, 0);
+  ASSERT_EQ(install(v5).status, 0);
+  EXPECT_EQ(read_text_file(store_ / "highest-version").value(), "5\n");
+  auto r =
+      cli({"rollback", "--key", pub_.string(), "--store", store_.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(current_sha(), sha_of(v3));
+  r = cli({"-j", "install", v4.string(), "--key", pub_.string(), "--store",
+           store_.string()});
+  EXPECT_EQ(r.status, 1);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["code"], "downgrade");
+  auto msg = j["error"].get<std::string>();
+  EXPECT_NE(msg.find("has installed version 5 before"), std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find((store_ / "highest-version").string()), std::string::npos)
+      << msg;
+  EXPECT_EQ(current_sha(), sha_of(v3));
+  // On purpose: allowed, and the mark stays at 5.
+  r = install(v4, {"--allow-downgrade"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(current_sha(), sha_of(v4));
+  EXPECT_EQ(read_text_file(store_ / "highest-version").value(), "5\n");
+  // A newer bundle raises it.
+  ASSERT_EQ(install(v6).status, 0);
+  EXPECT_EQ(read_text_file(store_ / "highest-version").value(), "6\n");
+  // A damaged mark is an error that names the file, not a silent reset.
+  ASSERT_TRUE(write_file_atomic(store_ / "highest-version", "six\n").ok());
+  r = install(make_bundle(7, {2}));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("highest-version does not hold a version number"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(current_sha(), sha_of(v6));
+}
+
 TEST_F(StoreTest, RefusesTamperedAndUntrustedBundles) {
   auto v1 = make_bundle(1, {0});
   auto v2 = make_bundle(2, {0, 1, 2});

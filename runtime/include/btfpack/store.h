@@ -4,7 +4,8 @@
 // paths.h): verified bundles, a `current` symlink naming the one in use and
 // a `previous` one kept for rollback. Installing verifies the bundle
 // (signature and every blob) as copied into the store, refuses a lower
-// bundle version unless asked (rollback protection), and swaps `current` by
+// bundle version than current or than the highest it ever installed unless
+// asked (rollback protection, `highest-version`), and swaps `current` by
 // renaming a new symlink over it, so a crash at any moment leaves either the
 // old or the new bundle current, complete and verified. Installs are
 // serialized with flock(2) on `.lock`.
@@ -12,6 +13,7 @@
 //   <store>/bundles/<name>-<version>-<manifest sha256[0:16]>.btfpack
 //   <store>/current  -> bundles/<file>      (relative links)
 //   <store>/previous -> bundles/<file>
+//   <store>/highest-version             (decimal, one line)
 //   <store>/.lock
 #pragma once
 
