@@ -5,7 +5,7 @@
 #   plain     GCC, -Werror: format check and the whole suite (unit,
 #             integration, privileged, vm; privileged and vm tests skip
 #             with a reason where they cannot run)           build-test/
-#   sanitize  clang, -Werror, ASan+UBSan: the whole suite again,
+#   sanitize  clang, -Werror, ASan+UBSan, -O0: the whole suite again,
 #             privileged and vm included                     build-asan/
 #   fuzz      every libFuzzer target for 30 s from its committed seeds
 #             (fuzz/run.sh, as many at once as there are cores)  build-fuzz/
@@ -47,8 +47,13 @@ for stage in $stages; do
     build_and_test build-test
     ;;
   sanitize)
-    # clang: a second compiler's warnings, and its ASan build is faster.
-    CC=clang CXX=clang++ configure build-asan -DBTFPACK_SANITIZE=ON
+    # clang: a second compiler's warnings. -O0 (Debug): the optimizer is
+    # two thirds of the compile time, and the tests spend theirs in
+    # bpftool, libbpf and the kernel; unoptimized code also hides nothing
+    # from ASan. Measured: build 152 s + tests 104 s, against 320 s + 70 s
+    # for an optimized sanitizer build.
+    CC=clang CXX=clang++ configure build-asan -DBTFPACK_SANITIZE=ON \
+      -DCMAKE_BUILD_TYPE=Debug
     build_and_test build-asan
     ;;
   fuzz)
