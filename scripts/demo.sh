@@ -20,7 +20,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "build"
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" --target btfpack btfpack-bpf-demo -j"$(nproc)"
+cmake --build "$BUILD" --target btfpack btfpack-build btfpack-bpf-demo -j"$(nproc)"
 BP=$BUILD/cli/btfpack
 DEMO=$BUILD/bpf/btfpack-bpf-demo
 
