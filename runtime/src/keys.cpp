@@ -63,7 +63,9 @@ std::string key_id_hex(const KeyId &id) {
     s += hex[id[i] >> 4];
     s += hex[id[i] & 15];
   }
-  return s;
+  // ... with "%" PRIX64: no leading zeros (a key id of 0 prints "0").
+  auto first = s.find_first_not_of('0');
+  return first == std::string::npos ? "0" : s.substr(first);
 }
 
 Result<PublicKey> PublicKey::parse(std::string_view text,

@@ -122,9 +122,14 @@ TEST(Keys, KeyFilesRoundTripAndSecretIs0600) {
 }
 
 TEST(Keys, KeyIdPrintedLikeMinisign) {
-  // minisign prints le64_load(keynum) with %016llX.
+  // minisign prints le64_load(keynum) with "%" PRIX64: uppercase, and no
+  // leading zeros (1 key in 16 has a shorter id; minisign 0.11 measured).
   KeyId id{0x30, 0x24, 0xf7, 0x3b, 0x16, 0x38, 0x41, 0xed};
   EXPECT_EQ(key_id_hex(id), "ED4138163BF72430");
+  KeyId low{0xf8, 0xef, 0x0c, 0x2c, 0x02, 0x69, 0x59, 0x0a};
+  EXPECT_EQ(key_id_hex(low), "A5969022C0CEFF8");
+  KeyId zero{};
+  EXPECT_EQ(key_id_hex(zero), "0");
 }
 
 TEST(Keys, RejectsDamagedSecretKey) {

@@ -23,8 +23,9 @@ namespace btfpack {
 
 using KeyId = std::array<std::uint8_t, 8>;
 
-// key_id_hex prints a key id the way minisign does (16 uppercase hex digits,
-// little-endian as minisign displays it).
+// key_id_hex prints a key id the way minisign does: the 8 bytes as a
+// little-endian integer in uppercase hex without leading zeros ("%" PRIX64),
+// so it matches the comment of minisign's own .pub files.
 std::string key_id_hex(const KeyId &id);
 
 class PublicKey {
