@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "btfpack/bundle.h"
+#include "btfpack/time_util.h"
 #include "cli.h"
 #include "trusted_keys.h"
 
@@ -26,15 +27,7 @@ struct InspectOpts {
 };
 
 std::string iso(std::int64_t t) {
-  if (t == 0)
-    return "-";
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  char buf[32];
-  if (!::gmtime_r(&tt, &tm) ||
-      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-    return std::to_string(t);
-  return buf;
+  return t == 0 ? "-" : iso8601_utc(t);
 }
 
 std::string ratio(std::uint64_t a, std::uint64_t b) {

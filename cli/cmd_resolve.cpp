@@ -10,6 +10,7 @@
 
 #include "btfpack/paths.h"
 #include "btfpack/runtime.h"
+#include "btfpack/time_util.h"
 #include "cli.h"
 
 namespace btfpack::cli {
@@ -109,14 +110,7 @@ nlohmann::json key_json(const KernelKey &k) {
 }
 
 std::string time_str(std::int64_t t) {
-  if (t == 0)
-    return "never";
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return t == 0 ? "never" : iso8601_utc(t);
 }
 
 nlohmann::json explanation_json(const Explanation &x, const ResolveOptions &o) {

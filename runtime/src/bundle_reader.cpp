@@ -20,6 +20,7 @@
 
 #include "btfpack/bundle.h"
 #include "btfpack/file_util.h"
+#include "btfpack/time_util.h"
 #include "btfpack/unique_fd.h"
 #include "bundle_format.h"
 #include "crypto.h"
@@ -76,16 +77,6 @@ public:
     return ok();
   }
 };
-
-std::string iso_time(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  char buf[32];
-  if (!::gmtime_r(&tt, &tm) ||
-      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-    return std::to_string(t);
-  return buf;
-}
 
 auto kernel_tuple(const ManifestKernel &k) {
   return std::tie(k.distro, k.version, k.arch, k.release);
@@ -340,7 +331,8 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
     return make_error(Errc::expired,
                       name + ": bundle \"" + m.meta.name + "\" version " +
                           std::to_string(m.meta.version) + " expired at " +
-                          iso_time(m.meta.expires) + " (now " + iso_time(now) +
+                          iso8601_utc(m.meta.expires) + " (now " +
+                          iso8601_utc(now) +
                           "); get a newer bundle, or allow expired bundles "
                           "explicitly (--allow-expired)");
 
