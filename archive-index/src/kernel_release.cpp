@@ -5,6 +5,7 @@
 // the distro's build part, a flavour and an architecture suffix by the
 // conventions the archive's distros actually use (see kernel_release.h).
 #include "btfpack/kernel_release.h"
+#include "btfpack/text_util.h"
 
 #include <algorithm>
 #include <array>
@@ -46,20 +47,8 @@ bool is_git_hash(std::string_view t) {
   });
 }
 
-void split(std::string_view s, std::string_view seps,
-           std::vector<std::string_view> &out) {
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); i++) {
-    if (i == s.size() || seps.find(s[i]) != std::string_view::npos) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-}
-
 void find_markers(std::string_view build, std::vector<std::string> &out) {
-  std::vector<std::string_view> comps;
-  split(build, ".-+~", comps);
+  auto comps = split_any(build, ".-+~", EmptyParts::keep);
   for (auto c : comps) {
     // elN, elN_M, elNuek, elN_Muek
     if (c.size() > 2 && c.substr(0, 2) == "el" && is_digit(c[2])) {
@@ -225,7 +214,7 @@ KernelRelease KernelRelease::parse(std::string_view release) {
   // ("1036-aws", "47-cloud", "1008-generic-64k", "150300.59.87-default").
   std::vector<std::string_view> toks;
   if (!rest.empty())
-    split(rest, "-", toks);
+    toks = split_any(rest, "-", EmptyParts::keep);
   std::size_t fl = toks.size();
   for (std::size_t t = 1; t < toks.size(); t++) {
     if (!toks[t].empty() && is_alpha(toks[t][0]) && !is_git_hash(toks[t])) {
@@ -243,8 +232,7 @@ KernelRelease KernelRelease::parse(std::string_view release) {
   // RHEL real-time kernels carry the flavour inside the build:
   // "4.18.0-305.rt7.72.el8".
   if (flavour.empty() && k.flavour_.empty()) {
-    std::vector<std::string_view> comps;
-    split(build, ".", comps);
+    auto comps = split_any(build, ".", EmptyParts::keep);
     for (auto c : comps) {
       if (c.size() > 2 && c.substr(0, 2) == "rt" && all_digits(c.substr(2))) {
         flavour = "rt";

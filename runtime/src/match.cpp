@@ -6,6 +6,7 @@
 #include <set>
 
 #include "btfpack/kernel_release.h"
+#include "btfpack/text_util.h"
 
 namespace btfpack {
 
@@ -42,22 +43,10 @@ bool same_family(std::string_view a, std::string_view b) {
   return false;
 }
 
-// tokens splits a release on . - + _ ~ into its parts.
+// tokens splits a release on . - + _ ~ into its (non-empty) parts.
 std::vector<std::string> tokens(std::string_view s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == '.' || c == '-' || c == '+' || c == '_' || c == '~') {
-      if (!cur.empty())
-        out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty())
-    out.push_back(std::move(cur));
-  return out;
+  auto parts = split_any(s, ".-+_~", EmptyParts::drop);
+  return {parts.begin(), parts.end()};
 }
 
 bool prefix_digits(std::string_view t, std::string_view prefix) {

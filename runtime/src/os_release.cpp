@@ -2,6 +2,7 @@
 #include "btfpack/os_release.h"
 
 #include "btfpack/file_util.h"
+#include "btfpack/text_util.h"
 
 namespace btfpack {
 
@@ -91,20 +92,9 @@ std::string OsRelease::get(std::string_view key) const {
 }
 
 std::vector<std::string> OsRelease::id_like() const {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : get("ID_LIKE")) {
-    if (is_space(c) || c == '\n') {
-      if (!cur.empty())
-        out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty())
-    out.push_back(std::move(cur));
-  return out;
+  const std::string value = get("ID_LIKE");
+  auto parts = split_any(value, " \t\r\f\v\n", EmptyParts::drop);
+  return {parts.begin(), parts.end()};
 }
 
 Result<OsRelease> parse_os_release(std::string_view text,

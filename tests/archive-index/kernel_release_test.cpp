@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "btfpack/kernel_release.h"
+#include "btfpack/text_util.h"
 #include "test_util.h"
 
 using namespace btfpack;
@@ -219,6 +220,19 @@ const std::vector<Case> &cases() {
 }
 
 } // namespace
+
+// The splitter the release parser and os-release's ID_LIKE share.
+TEST(SplitAny, KeepsPositionsOrDropsEmptyParts) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(split_any("5.10.0-32-amd64", ".-", EmptyParts::keep),
+            (V{"5", "10", "0", "32", "amd64"}));
+  EXPECT_EQ(split_any("a..b-", ".-", EmptyParts::keep), (V{"a", "", "b", ""}));
+  EXPECT_EQ(split_any("", ".", EmptyParts::keep), (V{""}));
+  EXPECT_EQ(split_any("a..b-", ".-", EmptyParts::drop), (V{"a", "b"}));
+  EXPECT_EQ(split_any(" rhel\tcentos  fedora\n", " \t\n", EmptyParts::drop),
+            (V{"rhel", "centos", "fedora"}));
+  EXPECT_TRUE(split_any("", ".", EmptyParts::drop).empty());
+}
 
 TEST(KernelRelease, TableHasFortyRealReleases) {
   EXPECT_GE(cases().size(), 40u);
