@@ -15,6 +15,7 @@
 #include "btfpack/paths.h"
 #include "btfpack/store.h"
 #include "cli.h"
+#include "trusted_keys.h"
 
 namespace btfpack::cli {
 
@@ -30,8 +31,9 @@ struct StoreArgs {
 
 void add_common(CLI::App *sub, StoreArgs &a) {
   sub->add_option("--key", a.keys,
-                  "trusted public key (minisign format; repeatable; default: "
-                  "every *.pub in $BTFPACK_KEYS_DIR or /etc/btfpack/keys)");
+                  "trusted public key file or directory of *.pub (minisign "
+                  "format; repeatable; default: every *.pub in "
+                  "$BTFPACK_KEYS_DIR or /etc/btfpack/keys)");
   sub->add_option("--store", a.store,
                   "bundle store directory (default: $BTFPACK_STORE or "
                   "/var/lib/btfpack)");
@@ -41,15 +43,12 @@ std::filesystem::path store_dir(const StoreArgs &a) {
   return a.store.empty() ? paths::store_dir() : std::filesystem::path(a.store);
 }
 
+// The --key files or directories (as verify takes them), else every *.pub
+// of the trusted keys directory.
 Result<std::vector<PublicKey>> trusted_keys(const StoreArgs &a) {
   if (a.keys.empty())
     return read_trusted_keys(paths::keys_dir());
-  std::vector<PublicKey> keys;
-  for (const auto &k : a.keys) {
-    BTFPACK_TRY(key, PublicKey::read_file(k));
-    keys.push_back(std::move(key));
-  }
-  return keys;
+  return load_trusted_keys(a.keys);
 }
 
 nlohmann::json to_json(const StoredBundle &s) {

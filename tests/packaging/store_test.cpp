@@ -249,6 +249,18 @@ TEST_F(StoreTest, RollbackKeepsTheHighWaterMark) {
   EXPECT_EQ(current_sha(), sha_of(v6));
 }
 
+// --key takes a directory of *.pub too, as verify does.
+TEST_F(StoreTest, KeyDirectoryIsAccepted) {
+  auto keys = dir_ / "keys.d";
+  fs::create_directories(keys);
+  fs::copy_file(pub_, keys / "release.pub");
+  auto v1 = make_bundle(1, {0});
+  auto r = cli({"install", v1.string(), "--key", keys.string(), "--store",
+                store_.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(current_sha(), sha_of(v1));
+}
+
 TEST_F(StoreTest, RefusesTamperedAndUntrustedBundles) {
   auto v1 = make_bundle(1, {0});
   auto v2 = make_bundle(2, {0, 1, 2});
