@@ -8,6 +8,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config git
   clang llvm lld libclang-rt-14-dev clang-format
   libbpf-dev bpftool libelf-dev zlib1g-dev
+  golang-go golang-github-cilium-ebpf-dev
   libcurl4-openssl-dev libarchive-dev nlohmann-json3-dev libssl-dev
   libzstd-dev zstd xz-utils libcli11-dev
   libgtest-dev libgmock-dev googletest
