@@ -14,15 +14,29 @@ PKGS=(
   libgtest-dev libgmock-dev googletest
   minisign nginx-light curl
   qemu-system-x86 busybox-static cpio
-  rpm dpkg-dev file jq
+  rpm dpkg-dev file jq rsync python3-yaml
 )
+
+# gitlab-ci-local (the suite runs packaging/ci/gitlab-ci.yml with it) needs
+# node and npm; Debian's, unless some node is already there.
+command -v npm >/dev/null || PKGS+=(nodejs npm)
 
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$p")
 done
+# gitlab-ci-local at the version pinned in its package-lock.json, into the
+# checkout (git-ignored); the test finds it there.
+install_gitlab_ci_local() {
+  local dir
+  dir="$(dirname "$0")/../tests/packaging/gitlab-ci-local"
+  [ -x "$dir/node_modules/.bin/gitlab-ci-local" ] && return 0
+  echo "install-deps: npm ci gitlab-ci-local into $dir" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
 if [ ${#missing[@]} -eq 0 ]; then
+  install_gitlab_ci_local
   exit 0
 fi
 echo "install-deps: installing ${missing[*]}" >&2
@@ -31,3 +45,4 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_gitlab_ci_local
