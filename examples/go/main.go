@@ -19,9 +19,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 	"unsafe"
@@ -30,6 +33,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/perf"
+	"golang.org/x/sys/unix"
 )
 
 // nspidEvent mirrors struct nspid_event (bpf/nspid.h).
@@ -79,18 +83,51 @@ func resolveBTF(btfpack string, args []string) (*btf.Spec, string, error) {
 	return spec, ans.Path + " (" + ans.Match + ": " + ans.Summary + ")", nil
 }
 
-// ensureTracing makes /sys/kernel/debug/tracing usable: cilium/ebpf 0.9
-// finds tracepoint ids there.
-func ensureTracing() {
-	const dir = "/sys/kernel/debug/tracing"
-	if _, err := os.Stat(dir + "/events"); err == nil {
-		return
+// attachTracepoint attaches prog to the tracepoint group/name. cilium/ebpf
+// 0.9 looks for tracepoints only under /sys/kernel/debug/tracing, which a
+// kernel without debugfs lacks; then the event id is read from tracefs at
+// /sys/kernel/tracing and the program attached with perf_event_open.
+func attachTracepoint(group, name string, prog *ebpf.Program) (io.Closer, error) {
+	if _, err := os.Stat("/sys/kernel/debug/tracing/events"); err != nil {
+		_ = syscall.Mount("debugfs", "/sys/kernel/debug", "debugfs", 0, "")
 	}
-	_ = syscall.Mount("debugfs", "/sys/kernel/debug", "debugfs", 0, "")
-	if _, err := os.Stat(dir + "/events"); err == nil {
-		return
+	if _, err := os.Stat("/sys/kernel/debug/tracing/events"); err == nil {
+		return link.Tracepoint(group, name, prog, nil)
 	}
-	_ = syscall.Mount("tracefs", dir, "tracefs", 0, "")
+	const tracefs = "/sys/kernel/tracing"
+	if _, err := os.Stat(tracefs + "/events"); err != nil {
+		_ = syscall.Mount("tracefs", tracefs, "tracefs", 0, "")
+	}
+	idText, err := os.ReadFile(fmt.Sprintf("%s/events/%s/%s/id", tracefs, group, name))
+	if err != nil {
+		return nil, fmt.Errorf("tracepoint %s/%s: %w", group, name, err)
+	}
+	id, err := strconv.ParseUint(strings.TrimSpace(string(idText)), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("tracepoint %s/%s id %q: %w", group, name, idText, err)
+	}
+	attr := unix.PerfEventAttr{
+		Type:        unix.PERF_TYPE_TRACEPOINT,
+		Config:      id,
+		Sample_type: unix.PERF_SAMPLE_RAW,
+		Sample:      1,
+		Wakeup:      1,
+	}
+	attr.Size = uint32(unsafe.Sizeof(attr))
+	fd, err := unix.PerfEventOpen(&attr, -1, 0, -1, unix.PERF_FLAG_FD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("perf_event_open %s/%s: %w", group, name, err)
+	}
+	f := os.NewFile(uintptr(fd), group+"/"+name)
+	if err := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_SET_BPF, prog.FD()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("attach to %s/%s: %w", group, name, err)
+	}
+	if err := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_ENABLE, 0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("enable %s/%s: %w", group, name, err)
+	}
+	return f, nil
 }
 
 // trigger calls getppid(2) from a thread named comm and returns what
@@ -155,9 +192,8 @@ func run() error {
 		return fmt.Errorf("open perf buffer: %w", err)
 	}
 	defer rd.Close()
-	ensureTracing()
-	tp, err := link.Tracepoint("syscalls", "sys_enter_getppid",
-		coll.Programs["handle_getppid"], nil)
+	tp, err := attachTracepoint("syscalls", "sys_enter_getppid",
+		coll.Programs["handle_getppid"])
 	if err != nil {
 		return fmt.Errorf("attach tp/syscalls/sys_enter_getppid: %w", err)
 	}
