@@ -550,13 +550,19 @@ Result<Index> load_listing_cached(const std::string &url,
     BTFPACK_TRY(data, read_text_file(url, kMaxListingBytes));
     return parse_listing(std::move(data), url, false, transport, repo);
   }
-  const auto etag_file = cache_dir / ".listing.etag";
-  const auto body_file = cache_dir / ".listing.json";
+  // Only GitHub's API listings are kept (its ETags make a no-op run one
+  // request); a mirror's own index.json is cheap to fetch again.
+  const std::filesystem::path keep =
+      fetch::origin_of(url) == fetch::origin_of(transport.github.api_url)
+          ? cache_dir
+          : std::filesystem::path();
+  const auto etag_file = keep / ".listing.etag";
+  const auto body_file = keep / ".listing.json";
   // .listing.etag holds the URL and the ETag of .listing.json.
   std::string etag;
-  if (auto e = cache_dir.empty() ? Result<std::string>(
-                                       make_error(Errc::not_found, "no cache"))
-                                 : read_text_file(etag_file, 4096);
+  if (auto e = keep.empty() ? Result<std::string>(
+                                  make_error(Errc::not_found, "no cache"))
+                            : read_text_file(etag_file, 4096);
       e) {
     auto nl = e->find('\n');
     if (nl != std::string::npos && e->substr(0, nl) == url) {
@@ -589,9 +595,9 @@ Result<Index> load_listing_cached(const std::string &url,
   auto index = parse_listing(text, url, true, transport, repo);
   if (!index)
     return index;
-  if (!reply->not_modified && !reply->etag.empty() && !cache_dir.empty()) {
+  if (!reply->not_modified && !reply->etag.empty() && !keep.empty()) {
     std::error_code ec;
-    std::filesystem::create_directories(cache_dir, ec);
+    std::filesystem::create_directories(keep, ec);
     // The body first: an ETag never vouches for a body it did not come with.
     std::filesystem::remove(etag_file, ec);
     if (write_file_atomic(body_file, text) &&
