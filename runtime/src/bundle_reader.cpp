@@ -356,18 +356,14 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
 Result<std::unique_ptr<Source>> file_source(const std::filesystem::path &path) {
   auto src = std::make_unique<FdSource>();
   src->name = path.string();
-  src->fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!src->fd)
-    return make_error(errno == ENOENT ? Errc::not_found : Errc::io,
-                      "open bundle " + path.string() + ": " +
-                          errno_message(errno));
+  auto fd = open_regular_file(path);
+  if (!fd.ok())
+    return make_error(fd.error().code, "bundle: " + fd.error().message);
+  src->fd = std::move(*fd);
   struct stat st {};
   if (::fstat(src->fd.get(), &st) != 0)
     return make_error(Errc::io,
                       "stat " + path.string() + ": " + errno_message(errno));
-  if (!S_ISREG(st.st_mode))
-    return make_error(Errc::invalid_argument,
-                      path.string() + ": not a regular file");
   if (static_cast<std::uint64_t>(st.st_size) > MAX_FILE)
     return make_error(Errc::corrupt, path.string() + ": larger than the " +
                                          std::to_string(MAX_FILE) +
