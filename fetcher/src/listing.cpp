@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "btfpack/file_util.h"
+#include "btfpack/json_parse.h"
 #include "btfpack/log.h"
 #include "curl_common.h"
 #include "fetch_paths.h"
@@ -115,7 +116,7 @@ Result<void> collect_tree(const GitHubTree &gh, const std::string &sha,
   };
   std::string url = gh.base + sha + "?recursive=1";
   BTFPACK_TRY(text, download(url, t));
-  auto doc = nlohmann::json::parse(text, nullptr, false);
+  BTFPACK_TRY(doc, parse_json(text, "listing " + url));
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("tree") ||
       !doc["tree"].is_array())
     return make_error(Errc::corrupt,
@@ -133,7 +134,7 @@ Result<void> collect_tree(const GitHubTree &gh, const std::string &sha,
   log::info("listing ", url, " is truncated, listing its subtrees");
   url = gh.base + sha;
   BTFPACK_TRY(flat_text, download(url, t));
-  auto flat = nlohmann::json::parse(flat_text, nullptr, false);
+  BTFPACK_TRY(flat, parse_json(flat_text, "listing " + url));
   if (flat.is_discarded() || !flat.is_object() || !flat.contains("tree") ||
       !flat["tree"].is_array() || is_truncated(flat))
     return make_error(Errc::corrupt,
@@ -173,7 +174,7 @@ Result<Index> load_listing(const std::string &source,
     BTFPACK_TRY(data, read_text_file(source, kMaxListingBytes));
     text = std::move(data);
   }
-  auto doc = nlohmann::json::parse(text, nullptr, false);
+  BTFPACK_TRY(doc, parse_json(text, "listing " + source));
   if (doc.is_discarded() || !doc.is_object())
     return make_error(Errc::corrupt,
                       "listing " + source +

@@ -558,22 +558,36 @@ Result<void> Bundle::verify_blobs() const {
   for (const auto &b : blobs)
     for (auto c = b.base; c; c = blobs[*c].base)
       needed[*c]++;
+  // What is kept is bounded too (MAX_CHAIN_RAW): a base that does not fit
+  // is decoded again from its chain when a later blob needs it.
   std::map<std::uint32_t, std::vector<std::uint8_t>> live;
+  std::uint64_t live_bytes = 0;
   for (std::uint32_t i = 0; i < blobs.size(); i++) {
     std::vector<std::uint32_t> chain;
     for (auto c = blobs[i].base; c; c = blobs[*c].base)
       chain.push_back(*c);
     std::vector<std::uint8_t> dict;
     for (auto c = chain.rbegin(); c != chain.rend(); ++c) {
-      const auto &raw = live.at(*c);
-      dict.insert(dict.end(), raw.begin(), raw.end());
+      if (auto it = live.find(*c); it != live.end()) {
+        dict.insert(dict.end(), it->second.begin(), it->second.end());
+      } else {
+        // dict holds exactly the chain below *c: decode *c against it.
+        BTFPACK_TRY(raw, impl_->decode(*c, dict));
+        dict.insert(dict.end(), raw.begin(), raw.end());
+      }
     }
     BTFPACK_TRY(raw, impl_->decode(i, dict));
     for (auto c : chain)
-      if (--needed[c] == 0)
-        live.erase(c);
-    if (needed[i] > 0)
+      if (--needed[c] == 0) {
+        if (auto it = live.find(c); it != live.end()) {
+          live_bytes -= it->second.size();
+          live.erase(it);
+        }
+      }
+    if (needed[i] > 0 && live_bytes + raw.size() <= MAX_CHAIN_RAW) {
+      live_bytes += raw.size();
       live.emplace(i, std::move(raw));
+    }
   }
   return ok();
 }
