@@ -255,19 +255,13 @@ Result<void> write_all(int fd, const char *data, std::size_t len,
 // fsyncs it; the caller verifies that copy, so what is installed is exactly
 // what was verified, whatever happens to `src` meanwhile.
 Result<fs::path> copy_into_store(const fs::path &src, const fs::path &dir) {
-  UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) {
-    int err = errno;
-    return make_error(err == ENOENT ? Errc::not_found : Errc::io,
-                      "open bundle " + src.string() + ": " +
-                          errno_message(err));
-  }
+  auto opened = open_regular_file(src);
+  if (!opened.ok())
+    return make_error(opened.error().code, "bundle: " + opened.error().message);
+  UniqueFd in = std::move(*opened);
   struct stat st {};
   if (::fstat(in.get(), &st) != 0)
     return sys_error("stat", src);
-  if (!S_ISREG(st.st_mode))
-    return make_error(Errc::invalid_argument,
-                      src.string() + " is not a regular file");
   auto size = static_cast<std::uint64_t>(st.st_size);
   if (size > kMaxBundleBytes)
     return make_error(Errc::corrupt, "bundle " + src.string() + " is " +
@@ -457,6 +451,22 @@ Result<InstallResult> Store::install(const fs::path &bundle,
   crash_point(7);
   BTFPACK_CHECK(fsync_dir(bdir));
   crash_point(8);
+  // The high-water mark is raised (durably) before `current` moves: when it
+  // cannot be written, nothing has changed and the error says so. A crash
+  // between the two leaves the mark above current, which only refuses more.
+  if (version > highest) {
+    auto w = write_file_atomic(dir_ / kHighest, std::to_string(version) + "\n",
+                               0644);
+    if (!w) {
+      if (!(prev && *prev == final_name))
+        ::unlink(final_path.c_str());
+      return make_error(
+          w.error().code,
+          "install " + bundle.string() + ": cannot raise the rollback mark: " +
+              w.error().message + "; nothing changed, " +
+              (cur ? *cur + " is still current" : "no bundle is current"));
+    }
+  }
   if (cur) {
     BTFPACK_CHECK(replace_link(dir_, kPrevious, *cur));
     prev = cur;
@@ -466,11 +476,6 @@ Result<InstallResult> Store::install(const fs::path &bundle,
   crash_point(10);
   BTFPACK_CHECK(fsync_dir(dir_));
   crash_point(11);
-  // Raised after the swap: a crash before this leaves the mark lower than
-  // current, and install compares against current as well.
-  if (version > highest)
-    BTFPACK_CHECK(write_file_atomic(dir_ / kHighest,
-                                    std::to_string(version) + "\n", 0644));
   remove_unreferenced(bdir, final_name, prev);
   (void)fsync_dir(bdir);
   crash_point(13);
