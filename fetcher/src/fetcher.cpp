@@ -75,6 +75,9 @@ Result<Index> listing_for(const FetchOptions &opts, FetchReport &report) {
     if (r) {
       prev = std::move(r).value();
       so.previous = &prev;
+    } else {
+      log::warn("source ", dir.string(), ": ", r.error().message,
+                ": hashing every file");
     }
   }
   BTFPACK_TRY(scan, scan_mirror(dir, so));

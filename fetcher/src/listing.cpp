@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "btfpack/file_util.h"
+#include "btfpack/json_parse.h"
 #include "btfpack/log.h"
 #include "curl_common.h"
 #include "fetch_paths.h"
@@ -289,7 +290,7 @@ Result<void> collect_tree(const GitHubTree &gh, const std::string &sha,
   };
   std::string url = gh.base + sha + "?recursive=1";
   BTFPACK_TRY(reply, download(url, t));
-  auto doc = nlohmann::json::parse(reply.body, nullptr, false);
+  BTFPACK_TRY(doc, parse_json(reply.body, "listing " + url));
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("tree") ||
       !doc["tree"].is_array())
     return make_error(Errc::corrupt,
@@ -307,7 +308,7 @@ Result<void> collect_tree(const GitHubTree &gh, const std::string &sha,
   log::info("listing ", url, " is truncated, listing its subtrees");
   url = gh.base + sha;
   BTFPACK_TRY(flat_reply, download(url, t));
-  auto flat = nlohmann::json::parse(flat_reply.body, nullptr, false);
+  BTFPACK_TRY(flat, parse_json(flat_reply.body, "listing " + url));
   if (flat.is_discarded() || !flat.is_object() || !flat.contains("tree") ||
       !flat["tree"].is_array() || is_truncated(flat))
     return make_error(Errc::corrupt,
@@ -340,7 +341,7 @@ Result<void> collect_tree(const GitHubTree &gh, const std::string &sha,
 Result<Index> parse_listing(std::string text, const std::string &source,
                             bool is_url, const TransportOptions &transport,
                             const std::optional<fetch::GitHubRepo> &repo) {
-  auto doc = nlohmann::json::parse(text, nullptr, false);
+  BTFPACK_TRY(doc, parse_json(text, "listing " + source));
   if (doc.is_discarded() || !doc.is_object())
     return make_error(Errc::corrupt,
                       "listing " + source +
