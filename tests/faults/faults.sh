@@ -626,6 +626,16 @@ host_root_link_chain() {
   out=$("$CLI" explain --bundle "$WORK/b1.btfpack" --key "$WORK/k.pub" \
     --kernel-release 6.1.0-55-amd64 --arch x86_64 --host-root "$r" 2>&1)
   [[ $out == *inside* ]] || fail "a 32-link chain inside the root: $out"
+  # Terminal control bytes from the image's os-release are escaped.
+  rm "$r/etc/os-release"
+  printf 'ID=debian\nNAME="evil\033]0;owned\007\033[2J"\nVERSION_ID="12"\n' \
+    >"$r/etc/os-release"
+  out=$("$CLI" explain --bundle "$WORK/b1.btfpack" --key "$WORK/k.pub" \
+    --kernel-release 6.1.0-55-amd64 --arch x86_64 --host-root "$r" 2>&1)
+  [[ $out != *$'\033'* && $out != *$'\007'* ]] ||
+    fail "explain printed raw ESC/BEL from os-release"
+  [[ $out == *'evil\x1b]0;owned\x07\x1b[2J'* ]] ||
+    fail "explain does not show the escaped NAME: $out"
 }
 
 # Disk full exactly at the rollback-mark write: the tmpfs has room for the
