@@ -22,6 +22,10 @@ namespace btfpack {
 
 namespace fs = std::filesystem;
 
+namespace test_hooks {
+void (*install_step)(int) = nullptr;
+} // namespace test_hooks
+
 namespace {
 
 constexpr std::string_view kSuffix = ".btfpack";
@@ -35,17 +39,14 @@ constexpr const char *kHighest = "highest-version";
 const std::string kBundles = paths::BUNDLES_SUBDIR;
 constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
 
-// crash_point kills the process at step `n` of an install when
-// BTFPACK_TEST_CRASH_AT=n: the crash-consistency tests use it to stop the
-// store at every step. SIGKILL, not an exception: nothing gets to clean up,
-// as after a power cut.
+// crash_point(n) marks step `n` of an install for the crash-consistency
+// tests: a test build of the `btfpack` program installs a hook
+// (cli/test_hooks.cpp, CMake option BTFPACK_TEST_HOOKS) that SIGKILLs the
+// process at the step its environment names. The library itself holds no
+// hook: a release build, and libbtfpack in any build, only sees nullptr.
 void crash_point(int n) {
-  static const int at = [] {
-    const char *v = std::getenv("BTFPACK_TEST_CRASH_AT");
-    return v ? std::atoi(v) : 0;
-  }();
-  if (at == n)
-    ::raise(SIGKILL);
+  if (auto *h = test_hooks::install_step)
+    h(n);
 }
 
 Error sys_error(const std::string &what, const fs::path &path) {
