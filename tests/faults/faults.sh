@@ -145,6 +145,7 @@ disk_full_install() {
   [[ $rc -ne 0 ]] || fail "install succeeded on a full file system"
   [[ $err == *"$store"* && $err == *"No space left on device"* ]] ||
     fail "message does not name the store path and ENOSPC: $err"
+  [[ $err != *".tmp-"* ]] || fail "message names a deleted temporary file: $err"
   current_ok "$store" "$(m 1)" "after ENOSPC install"
   # resolve with its cache directory on the full file system: fails
   # naming the cache file, leaves nothing in the cache.
