@@ -734,9 +734,24 @@ odd_names_gen() {
   note "gen over an archive with odd names: rc=$rc: $(grep -m1 "my distro" <<<"$out")"
   [[ $rc -eq 0 ]] || fail "gen failed on an archive with odd names: $out"
   verified "$T/b.btfpack" || fail "the bundle does not verify"
-  [[ $out == *"my distro"*"a bundle cannot hold"* ]] ||
-    fail "gen does not report the skipped 'my distro' and why: $out"
-  [[ $out == *"débian"* ]] || fail "gen does not report the skipped 'débian': $out"
+  local w
+  w=$(jq -r '.warnings[]' "$T/report.json")
+  note "report: $(grep -m1 "my distro" <<<"$w")"
+  [[ $w == *"my distro"*"a bundle cannot hold"* ]] ||
+    fail "the report does not give the skipped 'my distro' and why: $w"
+  [[ $w == *"débian"* ]] || fail "the report does not give the skipped 'débian': $w"
+  # Only odd names: gen fails, and says why (the scan's reasons), not just
+  # "no kernels added".
+  mkdir -p "$T/odd"
+  mv "$a/my distro" "$T/odd/"
+  # shellcheck disable=SC2046
+  out=$("$CLI" gen --archive "$T/odd" --cache "$WORK/cache" -j 2 \
+    $(cat "$WORK/b1.objects") --bundle "$T/b2.btfpack" --key "$WORK/k" 2>&1)
+  rc=$?
+  note "gen over only odd names: rc=$rc: $(grep -m1 Error <<<"$out")"
+  [[ $rc -ne 0 ]] || fail "gen over only unusable names succeeded"
+  [[ $out == *"no kernels to add"*"a bundle cannot hold"* ]] ||
+    fail "gen's error does not give the scan's reasons: $out"
 }
 
 case $SCENARIO in
