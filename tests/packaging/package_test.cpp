@@ -168,8 +168,8 @@ TEST(Package, RpmFileListAndScripts) {
   EXPECT_EQ(r.out, std::string("btfpack ") + BTFPACK_VERSION + " Apache-2.0");
   // Our description, not CPack's placeholder; a payload rpm < 4.14 (CentOS
   // 7, Amazon Linux 2) can read.
-  r = sh("rpm -qp --qf '%{DESCRIPTION}|%{PAYLOADCOMPRESSOR}' '" +
-         rpm.string() + "' 2>/dev/null");
+  r = sh("rpm -qp --qf '%{DESCRIPTION}|%{PAYLOADCOMPRESSOR}' '" + rpm.string() +
+         "' 2>/dev/null");
   EXPECT_NE(r.out.find("signed bundle of minimized BTFs"), std::string::npos)
       << r.out;
   EXPECT_EQ(r.out.find("no package description"), std::string::npos) << r.out;
