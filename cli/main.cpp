@@ -6,6 +6,7 @@
 // btfpack-build (every command).
 #include <cstdio>
 #include <iostream>
+#include <openssl/crypto.h>
 
 #include "btfpack/log.h"
 #include "build_side.h"
@@ -18,6 +19,18 @@ int main(int argc, char **argv) {
 #ifdef BTFPACK_HOST_CLI
   if (const auto *cmd = build_side_command_in(argc, argv))
     return exec_build_side(argc, argv, *cmd);
+  // The host commands use OpenSSL for Ed25519, SHA-256 and random bytes,
+  // fetched by name from its built-in default provider, and print none of
+  // its error strings. So read no openssl.cnf (no provider or engine is
+  // loaded from disk), register no legacy cipher and digest names (which
+  // the first fetch would copy into its name map), load no error strings,
+  // and skip the clean-up at exit: together 60 % of a resolve's
+  // instructions (issue 14, docs/BENCHMARKS.md).
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT |
+                          OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+                          OPENSSL_INIT_NO_ADD_ALL_DIGESTS |
+                          OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS,
+                      nullptr);
 #endif
   Cli cli;
   CLI::App app{"btfpack: minimized BTFs for CO-RE eBPF programs on kernels "
