@@ -4,6 +4,7 @@
 // built twice: as the host `btfpack` (BTFPACK_HOST_CLI: runtime only; the
 // build-side commands are handed to btfpack-build, see build_side.h) and as
 // btfpack-build (every command).
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <openssl/crypto.h>
@@ -16,21 +17,25 @@ using namespace btfpack;
 using namespace btfpack::cli;
 
 int main(int argc, char **argv) {
+  // libcrypto only hashes, checks and makes Ed25519 signatures and draws
+  // random bytes here, with its built-in default provider: no openssl.cnf,
+  // no provider or engine module is read from disk (the static btfpack
+  // loads nothing at run time). One call, before any other use of libcrypto
+  // (a later call cannot undo what an earlier one set up).
+  std::uint64_t ossl = OPENSSL_INIT_NO_LOAD_CONFIG;
+#ifdef BTFPACK_HOST_CLI
+  // The host commands also print none of OpenSSL's error strings and fetch
+  // by name only: load no error strings, register no legacy cipher and
+  // digest names (the first fetch copies them all into its name map), and
+  // skip the clean-up at exit. With the above, 60 % of a resolve's
+  // instructions (issue 14, docs/BENCHMARKS.md).
+  ossl |= OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+          OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS;
+#endif
+  OPENSSL_init_crypto(ossl, nullptr);
 #ifdef BTFPACK_HOST_CLI
   if (const auto *cmd = build_side_command_in(argc, argv))
     return exec_build_side(argc, argv, *cmd);
-  // The host commands use OpenSSL for Ed25519, SHA-256 and random bytes,
-  // fetched by name from its built-in default provider, and print none of
-  // its error strings. So read no openssl.cnf (no provider or engine is
-  // loaded from disk), register no legacy cipher and digest names (which
-  // the first fetch would copy into its name map), load no error strings,
-  // and skip the clean-up at exit: together 60 % of a resolve's
-  // instructions (issue 14, docs/BENCHMARKS.md).
-  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT |
-                          OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
-                          OPENSSL_INIT_NO_ADD_ALL_DIGESTS |
-                          OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS,
-                      nullptr);
 #endif
   Cli cli;
   CLI::App app{"btfpack: minimized BTFs for CO-RE eBPF programs on kernels "

@@ -167,6 +167,16 @@ TEST(Package, RpmFileListAndScripts) {
   r = sh("rpm -qp --qf '%{NAME} %{VERSION} %{LICENSE}' '" + rpm.string() +
          "' 2>/dev/null");
   EXPECT_EQ(r.out, std::string("btfpack ") + BTFPACK_VERSION + " Apache-2.0");
+  // Our description, not CPack's placeholder; a payload rpm < 4.14 (CentOS
+  // 7, Amazon Linux 2) can read.
+  r = sh("rpm -qp --qf '%{DESCRIPTION}|%{PAYLOADCOMPRESSOR}' '" +
+         rpm.string() + "' 2>/dev/null");
+  EXPECT_NE(r.out.find("signed bundle of minimized BTFs"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("no package description"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("|gzip"), std::string::npos) << r.out;
+  r = sh("rpm -qpR '" + rpm.string() + "' 2>/dev/null");
+  EXPECT_EQ(r.out.find("PayloadIsZstd"), std::string::npos) << r.out;
 }
 
 TEST(Package, TarballUnpacksAtRoot) {
@@ -317,6 +327,10 @@ TEST(Package, BundlePackageInstallsThroughBtfpackInstall) {
   EXPECT_TRUE(
       files.count("usr/share/btfpack/bundles/btfpack-bundle-fleet.btfpack"));
   EXPECT_TRUE(files.count("etc/btfpack/keys/btfpack-bundle-fleet.pub"));
+  // Nothing outside the bundle and key: no empty /usr/local (CPack stages
+  // the default install prefix unless told otherwise).
+  for (const auto &f : files)
+    EXPECT_EQ(f.rfind("usr/local", 0), std::string::npos) << f;
   r = sh("rpm -qlp '" + rpm.string() + "' 2>/dev/null");
   files = lines(r.out);
   EXPECT_TRUE(
