@@ -102,7 +102,7 @@ if [ -x "$static" ] && [ -x "$tool" ]; then
   s_static=$(proc "$static" $r_args)
   # shellcheck disable=SC2086
   s_dyn=$(proc "$btfpack" $r_args)
-  s_tar=$("$helper" proc 7 tar -xJf "$tmp/tree.tar.xz" -C "$tmp/xo" "$mid")
+  s_tar=$("$helper" proc 7 "$(command -v tar)" -xJf "$tmp/tree.tar.xz" -C "$tmp/xo" "$mid")
   peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f", $1/1024}'; }
   # shellcheck disable=SC2086
   m_static=$(peak "$static" $r_args)
@@ -158,6 +158,10 @@ if command -v valgrind >/dev/null; then
     awk '/Collected :/ {printf "%.2f", $NF/1e6}')
   echo "instructions (valgrind callgrind, millions; repeatable under load)"
   printf '%-46s %9s\n' "btfpack resolve (process, end to end)" "$i_proc"
+  if [ -x "$static" ]; then
+    # shellcheck disable=SC2046
+    printf '%-46s %9s\n' "static btfpack resolve (process, end to end)" "$(insns "$static" $(resolve_args))"
+  fi
   printf '%-46s %9s\n' "first btfpack::resolve() call, in-process" "$i_api"
   if [ -n "$baseline" ]; then
     # shellcheck disable=SC2046
