@@ -4,6 +4,7 @@
 // built twice: as the host `btfpack` (BTFPACK_HOST_CLI: runtime only; the
 // build-side commands are handed to btfpack-build, see build_side.h) and as
 // btfpack-build (every command).
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <openssl/crypto.h>
@@ -16,10 +17,22 @@ using namespace btfpack;
 using namespace btfpack::cli;
 
 int main(int argc, char **argv) {
-  // libcrypto only hashes and checks Ed25519 signatures here, with its
-  // built-in default provider: no openssl.cnf, no provider or engine module
-  // is read from disk (the static btfpack loads nothing at run time).
-  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
+  // libcrypto only hashes, checks and makes Ed25519 signatures and draws
+  // random bytes here, with its built-in default provider: no openssl.cnf,
+  // no provider or engine module is read from disk (the static btfpack
+  // loads nothing at run time). One call, before any other use of libcrypto
+  // (a later call cannot undo what an earlier one set up).
+  std::uint64_t ossl = OPENSSL_INIT_NO_LOAD_CONFIG;
+#ifdef BTFPACK_HOST_CLI
+  // The host commands also print none of OpenSSL's error strings and fetch
+  // by name only: load no error strings, register no legacy cipher and
+  // digest names (the first fetch copies them all into its name map), and
+  // skip the clean-up at exit. With the above, 60 % of a resolve's
+  // instructions (issue 14, docs/BENCHMARKS.md).
+  ossl |= OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+          OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS;
+#endif
+  OPENSSL_init_crypto(ossl, nullptr);
 #ifdef BTFPACK_HOST_CLI
   if (const auto *cmd = build_side_command_in(argc, argv))
     return exec_build_side(argc, argv, *cmd);

@@ -99,7 +99,7 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
     if (k.second.id() == b.signer())
       r.bundle.signer_key_file = k.first.string();
   r.bundle.meta = b.meta();
-  r.bundle.entries = b.stats().entry_count; // without reading every chunk
+  r.bundle.entries = b.entry_count(); // without reading every chunk
   r.bundle.manifest_sha256 = b.manifest_sha256();
 
   x.stage = "staleness";

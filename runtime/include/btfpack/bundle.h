@@ -134,7 +134,10 @@ public:
   const std::vector<BundleEntry> &entries() const; // sorted by kernel
   const KeyId &signer() const;
   bool verified() const;
+  // stats() decodes every kernel chunk (for raw_entry_bytes);
+  // entry_count() is stats().entry_count from the manifest head alone.
   BundleStats stats() const;
+  std::uint64_t entry_count() const;
   const std::string &manifest_sha256() const; // hex, identifies the bundle
   // trusted_comment is the signature's (verified) trusted comment.
   const std::string &trusted_comment() const;
