@@ -392,9 +392,15 @@ Result<InstallResult> Store::install(const fs::path &bundle,
   BTFPACK_TRY(tmp, copy_into_store(bundle, bdir));
   RemoveOnExit guard(tmp);
   auto verified = open_verified(tmp, trusted, opts);
-  if (!verified)
-    return with_context(std::move(verified).error(),
-                        "verify " + bundle.string());
+  if (!verified) {
+    // The messages name the file verified, the store's private copy; the
+    // user knows the file they gave.
+    Error e = std::move(verified).error();
+    for (auto at = e.message.find(tmp.string()); at != std::string::npos;
+         at = e.message.find(tmp.string(), at + bundle.string().size()))
+      e.message.replace(at, tmp.string().size(), bundle.string());
+    return with_context(std::move(e), "verify " + bundle.string());
+  }
   const Bundle &b = verified.value();
   crash_point(6);
 
