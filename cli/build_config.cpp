@@ -88,11 +88,13 @@ Result<BuildConfig> parse_build_config(std::string_view text,
       }
     }
     std::string what = e.what();
-    if (auto p = what.find("syntax error while parsing value - ");
-        p != std::string::npos)
-      what = what.substr(p + 35);
-    else if (auto q = what.find("] "); q != std::string::npos)
+    // "[json.exception.parse_error.101] parse error at line L, column C:
+    // syntax error ..." -> "syntax error ..."
+    if (auto c = what.find("column"), q = what.find(": ", c);
+        c != std::string::npos && q != std::string::npos)
       what = what.substr(q + 2);
+    else if (auto r = what.find("] "); r != std::string::npos)
+      what = what.substr(r + 2);
     return bad(name, "not valid JSON at line " + std::to_string(line) +
                          ", column " + std::to_string(col) + ": " + what);
   }

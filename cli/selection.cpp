@@ -138,6 +138,17 @@ Result<void> writable_dir(const std::string &option, const fs::path &dir,
                           const fs::path &shown) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
+    // The nearest existing ancestor must be a directory.
+    for (fs::path up = dir.parent_path(); !up.empty() && up != up.root_path();
+         up = up.parent_path()) {
+      if (fs::exists(up, ec)) {
+        if (!fs::is_directory(up, ec))
+          return make_error(Errc::invalid_argument,
+                            option + " " + shown.string() + ": " +
+                                up.string() + " exists and is not a directory");
+        break;
+      }
+    }
     fs::create_directories(dir, ec);
     if (ec)
       return make_error(Errc::io, option + " " + shown.string() +
