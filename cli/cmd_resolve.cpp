@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <sys/stat.h>
 #include <iostream>
 #include <memory>
+#include <sys/stat.h>
 
 #include "btfpack/paths.h"
 #include "btfpack/runtime.h"
@@ -172,16 +172,16 @@ nlohmann::json explanation_json(const Explanation &x, const ResolveOptions &o) {
       objs.push_back({{"name", ob.name},
                       {"sha256", to_hex(ob.digest)},
                       {"arch", ob.arch}});
-    bundle.update({{"signer", r.bundle.signer},
-                   {"signer_key_file", r.bundle.signer_key_file},
-                   {"name", m.name},
-                   {"version", m.version},
-                   {"created", m.created ? iso8601_utc(m.created)
-                                         : "not recorded"},
-                   {"expires", time_str(m.expires)},
-                   {"entries", r.bundle.entries},
-                   {"manifest_sha256", r.bundle.manifest_sha256},
-                   {"objects", objs}});
+    bundle.update(
+        {{"signer", r.bundle.signer},
+         {"signer_key_file", r.bundle.signer_key_file},
+         {"name", m.name},
+         {"version", m.version},
+         {"created", m.created ? iso8601_utc(m.created) : "not recorded"},
+         {"expires", time_str(m.expires)},
+         {"entries", r.bundle.entries},
+         {"manifest_sha256", r.bundle.manifest_sha256},
+         {"objects", objs}});
   }
   nlohmann::json cands = nlohmann::json::array();
   for (const auto &c : r.decision.candidates)
@@ -253,8 +253,7 @@ void print_explain(const Explanation &x, const ResolveOptions &o) {
               << "  version         " << m.version << " (" << m.name
               << "), created "
               << (m.created ? iso8601_utc(m.created) : "not recorded")
-              << ", expires "
-              << time_str(m.expires) << "\n"
+              << ", expires " << time_str(m.expires) << "\n"
               << "  entries         " << r.bundle.entries << ", manifest "
               << r.bundle.manifest_sha256.substr(0, 16)
               << "\n  objects        ";

@@ -9,8 +9,8 @@
 
 #include "btfpack/bundle.h"
 #include "btfpack/paths.h"
-#include "btfpack/store.h"
 #include "btfpack/runtime.h"
+#include "btfpack/store.h"
 #include "cli.h"
 #include "trusted_keys.h"
 
@@ -52,8 +52,8 @@ void add_verify_command(CLI::App &app, Cli &cli) {
           return fail(cli, make_error(Errc::corrupt,
                                       u.error().message +
                                           "; the signature does not cover "
-                                          "this file (" + b.error().message +
-                                          ")"));
+                                          "this file (" +
+                                          b.error().message + ")"));
       }
       return fail(cli, b.error());
     }

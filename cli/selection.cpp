@@ -144,8 +144,8 @@ Result<void> writable_dir(const std::string &option, const fs::path &dir,
       if (fs::exists(up, ec)) {
         if (!fs::is_directory(up, ec))
           return make_error(Errc::invalid_argument,
-                            option + " " + shown.string() + ": " +
-                                up.string() + " exists and is not a directory");
+                            option + " " + shown.string() + ": " + up.string() +
+                                " exists and is not a directory");
         break;
       }
     }

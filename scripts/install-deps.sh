@@ -14,6 +14,7 @@ PKGS=(
   minisign nginx-light curl
   qemu-system-x86 busybox-static cpio
   rpm dpkg-dev file jq
+  man-db bsdextrautils
 )
 
 missing=()

@@ -73,8 +73,9 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
     if (o.bundle.empty() && opened.error().code == Errc::not_found &&
         !fs::exists(fs::symlink_status(r.bundle.path, ec)))
       return make_error(Errc::not_found,
-                        "no bundle installed in " + paths::store_dir().string() +
-                            " (" + r.bundle.path.string() +
+                        "no bundle installed in " +
+                            paths::store_dir().string() + " (" +
+                            r.bundle.path.string() +
                             " does not exist); install one with `btfpack "
                             "install BUNDLE`, or pass --bundle FILE");
     // Say the path once: the reader's message usually names it already.

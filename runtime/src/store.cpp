@@ -508,8 +508,11 @@ Result<StoredBundle> Store::rollback(std::span<const PublicKey> trusted,
     if (f == *prev)
       return make_error(
           Errc::downgrade,
-          "nothing to roll back to in " + dir_.string() + ": the previous "
-              "bundle " + *prev + " is the one the last rollback left, so a "
+          "nothing to roll back to in " + dir_.string() +
+              ": the previous "
+              "bundle " +
+              *prev +
+              " is the one the last rollback left, so a "
               "second rollback would undo the first; to return to it on "
               "purpose, install it again: btfpack install " +
               (bdir / *prev).string());
