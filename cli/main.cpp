@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <openssl/crypto.h>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,10 @@ std::string resolve_command(const std::vector<std::string> &names,
 } // namespace
 
 int main(int argc, char **argv) {
+  // libcrypto only hashes and checks Ed25519 signatures here, with its
+  // built-in default provider: no openssl.cnf, no provider or engine module
+  // is read from disk (the static btfpack loads nothing at run time).
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
   Cli cli;
   CLI::App app{"btfpack: minimized BTFs for CO-RE eBPF programs on kernels "
                "without BTF, packed into one signed bundle",

@@ -6,9 +6,10 @@
 #   check-serial.sh --scenario exact|wrong-kernel --log FILE --release R
 #                   --wrong-release W --wrong-same-folder 0|1
 #                   --native absent|present [--api-loaders "A B"] [--tool 0|1]
+#                   [--go-agent 0|1]
 set -euo pipefail
 SCENARIO="" LOG="" RELEASE="" WRONG_RELEASE="" WRONG_SAME=1 NATIVE=absent
-API_LOADERS="" TOOL=0
+API_LOADERS="" TOOL=0 GO_AGENT=0
 while [ $# -gt 0 ]; do
   case "$1" in
   --scenario) SCENARIO=$2 ;;
@@ -19,6 +20,7 @@ while [ $# -gt 0 ]; do
   --native) NATIVE=$2 ;;
   --api-loaders) API_LOADERS=$2 ;;
   --tool) TOOL=$2 ;;
+  --go-agent) GO_AGENT=$2 ;;
   *) echo "check-serial: unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
@@ -124,6 +126,15 @@ if [ "$SCENARIO" = exact ]; then
       ok "the libbpf-tools-style tool (ensure_core_btf) read $n events, each CO-RE task->pid equal to the helper's pid"
     else
       bad "the libbpf-tools-style tool: exit $(rc_of tool), $n events, $wrong with a CO-RE task->pid that differs from the helper's"
+    fi
+  fi
+  if [ "$GO_AGENT" = 1 ]; then
+    show go_agent
+    if [ "$(rc_of go_agent)" = 0 ] && out_of go_agent | grep -q '^nspid: values correct' &&
+      out_of go_agent | grep -q '^btf: /'; then
+      ok "the Go agent (cilium/ebpf, btf.LoadSpec + KernelTypes) read correct values with the BTF btfpack resolved"
+    else
+      bad "the Go agent: exit $(rc_of go_agent), $(out_of go_agent | tail -1)"
     fi
   fi
 else

@@ -79,6 +79,9 @@ if [ "$SCENARIO" = exact ]; then
     step "api_$l" "$l" --object "$API_LOADER_OBJECT" $RESOLVE_OPTS
   done
   [ -z "$TOOL" ] || step tool tool_run
+  # examples/go: cilium/ebpf with btf.LoadSpec of what btfpack resolved.
+  [ -z "$GO_AGENT" ] || step go_agent $GO_AGENT \
+    -object /usr/lib/btfpack-vm/nspid.bpf.o -btfpack btfpack -- $RB
 else
   step resolve btfpack resolve $RB
   step explain btfpack explain $RB
