@@ -79,6 +79,11 @@ expect fetch-allow-empty 0 "of 0 selected" -- "$B" fetch --from "$ARCHIVE" --to 
 expect build-no-distro 1 "no distro 'ubunt'" -- "$B" build --archive "$ARCHIVE" --object "$OBJ" --key rel --bundle b.btfpack --distro ubunt
 expect build-allow-empty 0 "" -- "$B" build --archive "$ARCHIVE" --object "$OBJ" --out empty-out --distro ubunt --allow-empty
 
+# --- the coverage summary: CO-RE alternatives are one line, not findings
+expect gen-alternatives-one-line 0 "task_struct (#3 task_struct___x, #4 task_struct___x, #5 task_struct___o, #6 task_struct___x): every kernel resolves one alternative" -- "$B" gen --archive "$ARCHIVE" --object "$OBJ" --cache-dir cache
+refute gen-alternatives-no-finding "finding:" -- "$B" gen --archive "$ARCHIVE" --object "$OBJ" --cache-dir cache
+refute gen-alternatives-no-module-hint "kernel-module type?" -- "$B" gen --archive "$ARCHIVE" --object "$OBJ" --cache-dir cache
+
 # --- outputs are created before any work, no temporary names
 expect gen-creates-out 0 "" -- "$B" gen --archive "$ARCHIVE" --object "$OBJ" --out gout/e --bundle out/b.btfpack --key rel --cache-dir cache -j 2 --bundle-version 1
 [ -f gout/e/btfpack-report.json ] && [ -f out/b.btfpack ] || { echo "FAIL gen-creates-out: outputs missing"; failures=$((failures + 1)); }

@@ -36,7 +36,7 @@ unset BTFPACK_BUILD_PROGRAM
 } >raw.txt
 # Normalise what differs between runs and machines.
 sed -E -e "s#$W#WORKDIR#g" -e "s#$SRC#SRCDIR#g" \
-  -e 's/\b[0-9A-F]{16}\b/KEYID/g' \
+  -e 's/\b[0-9A-F]{8,16}\b/KEYID/g' \
   -e 's/\b[0-9a-f]{12,64}\b/HEX/g' \
   -e 's/[0-9]+\.[0-9]+ s\b/T s/g' -e 's/in [0-9.]+ ms/in T ms/g' \
   -e 's/bpftool v[0-9.]+/bpftool vX/g' \
