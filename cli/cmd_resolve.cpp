@@ -10,10 +10,12 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <sys/stat.h>
 
 #include "btfpack/paths.h"
 #include "btfpack/runtime.h"
+#include "btfpack/text_util.h"
 #include "btfpack/time_util.h"
 #include "cli.h"
 
@@ -224,16 +226,17 @@ nlohmann::json explanation_json(const Explanation &x, const ResolveOptions &o) {
   return doc;
 }
 
+// print_explain writes the text form; values read from the host (os-release
+// of an image) are escaped for the terminal.
 void print_explain(const Explanation &x, const ResolveOptions &o) {
+  std::ostringstream out;
   const Resolution &r = x.r;
   const HostFacts &h = r.host;
-  auto line = [](const std::string &k, const Fact &f) {
-    std::cout << "  " << k
-              << std::string(k.size() < 16 ? 16 - k.size() : 1, ' ')
-              << (f.value.empty() ? "-" : f.value) << "  (" << f.source
-              << ")\n";
+  auto line = [&out](const std::string &k, const Fact &f) {
+    out << "  " << k << std::string(k.size() < 16 ? 16 - k.size() : 1, ' ')
+        << (f.value.empty() ? "-" : f.value) << "  (" << f.source << ")\n";
   };
-  std::cout << "host\n";
+  out << "host\n";
   line("kernel release", h.kernel_release);
   line("arch", h.arch);
   line("os id", h.os_id);
@@ -244,52 +247,49 @@ void print_explain(const Explanation &x, const ResolveOptions &o) {
   line("/proc/version", h.proc_version);
   line("build-id", h.build_id);
   for (const auto &w : h.warnings)
-    std::cout << "  note: " << w << "\n";
-  std::cout << "bundle\n  path            " << r.bundle.path.string() << "\n";
+    out << "  note: " << w << "\n";
+  out << "bundle\n  path            " << r.bundle.path.string() << "\n";
   if (r.bundle.opened) {
     const auto &m = r.bundle.meta;
-    std::cout << "  signer          " << r.bundle.signer << " ("
-              << r.bundle.signer_key_file << "), signature ok\n"
-              << "  version         " << m.version << " (" << m.name
-              << "), created "
-              << (m.created ? iso8601_utc(m.created) : "not recorded")
-              << ", expires " << time_str(m.expires) << "\n"
-              << "  entries         " << r.bundle.entries << ", manifest "
-              << r.bundle.manifest_sha256.substr(0, 16)
-              << "\n  objects        ";
+    out << "  signer          " << r.bundle.signer << " ("
+        << r.bundle.signer_key_file << "), signature ok\n"
+        << "  version         " << m.version << " (" << m.name << "), created "
+        << (m.created ? iso8601_utc(m.created) : "not recorded") << ", expires " << time_str(m.expires) << "\n"
+        << "  entries         " << r.bundle.entries << ", manifest "
+        << r.bundle.manifest_sha256.substr(0, 16) << "\n  objects        ";
     for (const auto &ob : m.objects)
-      std::cout << " " << ob.name << " (" << to_hex(ob.digest).substr(0, 12)
-                << ")";
-    std::cout << "\n";
+      out << " " << ob.name << " (" << to_hex(ob.digest).substr(0, 12) << ")";
+    out << "\n";
   } else {
-    std::cout << "  (not opened)\n";
+    out << "  (not opened)\n";
   }
   const auto &d = r.decision;
-  std::cout << "candidates (" << d.candidates.size() << " considered of "
-            << d.entries_scanned << " entries)\n";
+  out << "candidates (" << d.candidates.size() << " considered of "
+      << d.entries_scanned << " entries)\n";
   for (const auto &c : d.candidates) {
     const auto &k = c.entry.kernel;
-    std::cout << "  " << (c.won ? "WON " : "lost") << " " << k.distro << "/"
-              << k.version << "/" << k.arch << "/" << k.release << " "
-              << to_hex(c.entry.blob).substr(0, 12) << ": " << c.reason << "\n";
+    out << "  " << (c.won ? "WON " : "lost") << " " << k.distro << "/"
+        << k.version << "/" << k.arch << "/" << k.release << " "
+        << to_hex(c.entry.blob).substr(0, 12) << ": " << c.reason << "\n";
   }
-  std::cout << "decision\n";
+  out << "decision\n";
   if (!d.summary.empty())
-    std::cout << "  " << d.summary << "\n";
+    out << "  " << d.summary << "\n";
   for (const auto &w : d.warnings)
-    std::cout << "  " << w << "\n";
+    out << "  " << w << "\n";
   for (const auto &n : r.notes)
-    std::cout << "  note: " << n << "\n";
+    out << "  note: " << n << "\n";
   if (x.error)
-    std::cout << "  FAILED at " << x.stage << ": " << x.error->message << "\n";
+    out << "  FAILED at " << x.stage << ": " << x.error->message << "\n";
   if (r.native) {
-    std::cout << "  handed over: native (no btf_custom_path)\n";
+    out << "  handed over: native (no btf_custom_path)\n";
   } else if (d.chosen && !x.error) {
-    std::cout << "  digest      " << to_hex(d.chosen->blob) << "\n"
-              << "  handed over: resolve -> "
-              << (o.cache_dir / (to_hex(d.chosen->blob) + ".btf")).string()
-              << "; C/C++ API -> sealed memfd /proc/self/fd/N\n";
+    out << "  digest      " << to_hex(d.chosen->blob) << "\n"
+        << "  handed over: resolve -> "
+        << (o.cache_dir / (to_hex(d.chosen->blob) + ".btf")).string()
+        << "; C/C++ API -> sealed memfd /proc/self/fd/N\n";
   }
+  std::cout << terminal_safe(out.str());
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <unistd.h>
 
+#include "btfpack/text_util.h"
 #include "cli.h"
 
 namespace btfpack::cli {
@@ -12,7 +13,7 @@ void fail(Cli &cli, const Error &err) {
     nlohmann::json j = {{"error", err.message}, {"code", errc_name(err.code)}};
     std::cout << j.dump(cli.pretty ? 2 : -1) << std::endl;
   } else {
-    std::fprintf(stderr, "Error: %s\n", err.message.c_str());
+    std::fprintf(stderr, "Error: %s\n", terminal_safe(err.message).c_str());
   }
   cli.exit_code = EXIT_FAIL;
 }

@@ -6,12 +6,14 @@
 // manifest and blob parsers behind it are reached. Beyond "no crash": an
 // accepted bundle's entries are sorted and each is found by find(); every
 // blob read back matches its manifest digest; verify_blobs() succeeds
-// exactly when every blob reads back; stats agree with the manifest.
+// exactly when every blob reads back and passes the BTF structure check;
+// stats agree with the manifest.
 #include <cstdint>
 #include <cstdlib>
 #include <set>
 #include <vector>
 
+#include "btfpack/btf_check.h"
 #include "btfpack/bundle.h"
 
 using namespace btfpack;
@@ -54,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
     auto raw = b->read_blob(d);
     if (raw && sha256(*raw) != d)
       std::abort();
-    all_ok = all_ok && raw.ok();
+    // verify_blobs also applies resolve's BTF structure check.
+    all_ok = all_ok && raw.ok() && check_btf(*raw, "fuzz").ok();
   }
   if (b->verify_blobs().ok() != all_ok)
     std::abort();

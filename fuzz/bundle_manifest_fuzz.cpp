@@ -4,11 +4,13 @@
 // The manifest text parser (runtime/src/bundle_format.cpp) and the preamble
 // line. Beyond "no crash": an accepted 1.0 manifest is canonical, so encoding
 // it again gives the input byte for byte; accepted manifests keep their
-// invariants (sorted kernels, blobs referenced and bases earlier); an
+// invariants (sorted kernels, blobs referenced and bases earlier, delta
+// chains within MAX_CHAIN_RAW); an
 // accepted preamble re-encodes exactly.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "bundle_format.h"
 
@@ -22,9 +24,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
   if (m) {
     if (m->minor == FORMAT_MINOR && encode_manifest(*m) != text)
       std::abort();
-    for (std::size_t i = 0; i < m->blobs.size(); i++)
+    std::vector<std::uint64_t> chain(m->blobs.size());
+    for (std::size_t i = 0; i < m->blobs.size(); i++) {
       if (m->blobs[i].base && *m->blobs[i].base >= i)
         std::abort();
+      // A delta chain decompresses to at most MAX_CHAIN_RAW bytes.
+      chain[i] =
+          m->blobs[i].raw + (m->blobs[i].base ? chain[*m->blobs[i].base] : 0);
+      if (chain[i] > MAX_CHAIN_RAW)
+        std::abort();
+    }
     for (std::size_t i = 0; i < m->kernels.size(); i++) {
       const auto &k = m->kernels[i];
       if (k.blob >= m->blobs.size())

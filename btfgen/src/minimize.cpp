@@ -1,9 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "minimize.h"
 
+#include <bpf/libbpf.h>
 #include <sstream>
 
 namespace btfpack::btfgen {
+
+// translate_libbpf_errno: bpftool prints libbpf's own error codes (4000 and
+// up) through strerror, as "Unknown error 4001"; say what libbpf means.
+std::string translate_libbpf_errno(const std::string &msg) {
+  static const std::string UNKNOWN = "Unknown error ";
+  auto at = msg.find(UNKNOWN);
+  if (at == std::string::npos)
+    return msg;
+  std::size_t end = at + UNKNOWN.size();
+  int code = 0;
+  while (end < msg.size() && msg[end] >= '0' && msg[end] <= '9' &&
+         code < 100000)
+    code = code * 10 + (msg[end++] - '0');
+  if (code < __LIBBPF_ERRNO__START || code >= __LIBBPF_ERRNO__END)
+    return msg;
+  char text[128] = {};
+  if (libbpf_strerror(code, text, sizeof text) != 0)
+    return msg;
+  return msg.substr(0, at) + text + " (libbpf error " + std::to_string(code) +
+         ")" + msg.substr(end);
+}
 
 namespace {
 
@@ -184,7 +206,7 @@ Result<MinimizeRun> minimize(const Bpftool &bpftool, const fs::path &input,
   std::string line;
   while (std::getline(in, line))
     if (starts_with(line, "Error: "))
-      run.error = line.substr(7);
+      run.error = translate_libbpf_errno(line.substr(7));
   return run;
 }
 

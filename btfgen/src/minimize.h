@@ -49,4 +49,9 @@ Result<MinimizeRun> minimize(const Bpftool &bpftool, const fs::path &input,
 // full and a minimized BTF for the same resolution.
 std::string normalize_spec(std::string_view spec);
 
+// translate_libbpf_errno turns bpftool's "Unknown error 4001" (a libbpf
+// error code put through strerror) into libbpf's text for it, keeping the
+// rest of the message; other messages are returned as they are.
+std::string translate_libbpf_errno(const std::string &msg);
+
 } // namespace btfpack::btfgen

@@ -159,6 +159,19 @@ Result<void> write_bundle(const GenRun &run, const BundleParams &params,
   for (const auto &e : run.entries)
     if (e.status == Status::ok && e.blob)
       items.push_back({e.kernel.key, run.blob_path(*e.blob), *e.blob});
+  if (items.empty()) {
+    // Say why: every kernel failed, or the scan kept none (its reasons).
+    std::string why = std::to_string(run.entries.size()) +
+                      " kernel(s) selected, none minimized successfully";
+    for (std::size_t i = 0; i < run.warnings.size() && i < 3; i++)
+      why += "; " + run.warnings[i];
+    if (run.warnings.size() > 3)
+      why += "; and " + std::to_string(run.warnings.size() - 3) +
+             " more scan warning(s)";
+    return make_error(Errc::invalid_argument, "bundle " + bundle.string() +
+                                                  ": no kernels to add (" +
+                                                  why + ")");
+  }
   return build_bundle(std::move(meta), std::move(items), params, bundle, key);
 }
 

@@ -289,6 +289,13 @@ EntryResult process(Ctx &ctx, const Kernel &k, const fs::path &work) {
         r.reason = "check: the minimized BTF does not parse (btf__new: " +
                    std::string(std::strerror(errno)) + ")";
         deterministic = true;
+      } else if (btf__type_cnt(btf.get()) <= 1 && !run->relos.empty()) {
+        // Only `void`: none of the objects' relocations found a target, so
+        // this BTF would load nothing. A failure, never a signed "ok".
+        r.reason = "the minimized BTF holds no types: none of the " +
+                   std::to_string(run->relos.size()) +
+                   " CO-RE relocation(s) resolve against this kernel";
+        deterministic = true;
       } else {
         // Re-minimize the minimized BTF: libbpf's log then tells how each
         // relocation resolves against it, to compare with the full BTF.

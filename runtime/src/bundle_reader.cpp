@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "btfpack/btf_check.h"
 #include "btfpack/bundle.h"
 #include "btfpack/file_util.h"
 #include "btfpack/time_util.h"
@@ -577,6 +578,14 @@ Result<void> Bundle::verify_blobs() const {
       }
     }
     BTFPACK_TRY(raw, impl_->decode(i, dict));
+    // Verified means usable: the structure check resolve applies before
+    // libbpf sees a blob (type ids, string offsets, header).
+    if (auto chk = check_btf(raw, impl_->src->name + ": blob " +
+                                      to_hex(blobs[i].digest));
+        !chk.ok())
+      return make_error(chk.error().code,
+                        chk.error().message +
+                            " (resolve would refuse this blob)");
     for (auto c : chain)
       if (--needed[c] == 0) {
         if (auto it = live.find(c); it != live.end()) {

@@ -254,6 +254,19 @@ Result<void> write_all(int fd, const char *data, std::size_t len,
   return ok();
 }
 
+// about_source rewrites an error about the store's temporary copy so that it
+// names what the user gave (the temporary file is removed on the way out, a
+// message naming it would point at nothing).
+Error about_source(Error e, const fs::path &tmp, const fs::path &src) {
+  const std::string t = tmp.string();
+  const std::string as = src.string() + " (its copy in " +
+                         tmp.parent_path().string() + ", removed)";
+  for (auto at = e.message.find(t); at != std::string::npos;
+       at = e.message.find(t, at + as.size()))
+    e.message.replace(at, t.size(), as);
+  return e;
+}
+
 // copy_into_store copies `src` to a fresh temporary file of the store and
 // fsyncs it; the caller verifies that copy, so what is installed is exactly
 // what was verified, whatever happens to `src` meanwhile.
@@ -279,7 +292,7 @@ Result<fs::path> copy_into_store(const fs::path &src, const fs::path &dir) {
   RemoveOnExit guard(tmp);
   crash_point(2);
   if (::fchmod(out.get(), 0644) != 0)
-    return sys_error("chmod", tmp);
+    return about_source(sys_error("chmod", tmp), tmp, src);
   std::vector<char> buf(1 << 20);
   std::uint64_t copied = 0;
   bool halfway = false;
@@ -296,8 +309,10 @@ Result<fs::path> copy_into_store(const fs::path &src, const fs::path &dir) {
     if (copied > kMaxBundleBytes)
       return make_error(Errc::corrupt,
                         "bundle " + src.string() + " grew while copying");
-    BTFPACK_CHECK(
-        write_all(out.get(), buf.data(), static_cast<std::size_t>(n), tmp));
+    if (auto w =
+            write_all(out.get(), buf.data(), static_cast<std::size_t>(n), tmp);
+        !w)
+      return about_source(std::move(w).error(), tmp, src);
     if (!halfway && copied * 2 >= size) {
       halfway = true;
       crash_point(3);
@@ -305,7 +320,7 @@ Result<fs::path> copy_into_store(const fs::path &src, const fs::path &dir) {
   }
   crash_point(4);
   if (::fsync(out.get()) != 0)
-    return sys_error("fsync", tmp);
+    return about_source(sys_error("fsync", tmp), tmp, src);
   crash_point(5);
   guard.release();
   return tmp;
@@ -390,17 +405,9 @@ Result<InstallResult> Store::install(const fs::path &bundle,
   BTFPACK_TRY(tmp, copy_into_store(bundle, bdir));
   RemoveOnExit guard(tmp);
   auto verified = open_verified(tmp, trusted, opts);
-  if (!verified) {
-    // The messages name the file verified, the store's private copy; the
-    // user knows the file they gave.
-    Error e = std::move(verified).error();
-    for (auto at = e.message.find(tmp.string()); at != std::string::npos;
-         at = e.message.find(tmp.string(), at + bundle.string().size()))
-      e.message.replace(at, tmp.string().size(), bundle.string());
-    if (e.message.find(bundle.string()) != std::string::npos)
-      return e;
-    return with_context(std::move(e), "verify " + bundle.string());
-  }
+  if (!verified)
+    return with_context(about_source(std::move(verified).error(), tmp, bundle),
+                        "verify " + bundle.string());
   const Bundle &b = verified.value();
   crash_point(6);
 

@@ -50,7 +50,9 @@ TEST(ArchivePath, RejectsWithReason) {
       // Names a bundle cannot hold (bug: accepted, then gen failed at the
       // end with every kernel minimized).
       {"my distro/12/x86_64/6.1.0-1-amd64.btf.tar.xz", "distro 'my distro'"},
-      {"d\xc3\xa9bian/12/x86_64/6.1.0-1-amd64.btf.tar.xz", "a bundle cannot"},
+      {"d\xc3\xa9"
+       "bian/12/x86_64/6.1.0-1-amd64.btf.tar.xz",
+       "a bundle cannot"},
       {"debian/1 2/x86_64/6.1.0-1-amd64.btf.tar.xz", "version '1 2'"},
       {"debian/12/x86_64/6.1.0 1.btf.tar.xz", "release '6.1.0 1'"},
   };

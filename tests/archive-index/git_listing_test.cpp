@@ -88,6 +88,26 @@ TEST(GitListing, RefusesEscapingPathsTruncationAndGarbage) {
 
 // Regression (found by fuzz/git_listing_fuzz): number overflow in a listing
 // threw nlohmann's out_of_range out of the parser.
+// 116 KB of gzipped brackets drove fetch to 4.5 GB and std::bad_alloc: the
+// parser stops at the nesting limit and says so.
+TEST(GitListing, DeepNestingIsRefusedBeforeItCostsMemory) {
+  std::string deep = "{\"sha\":\"x\",\"tree\":" + std::string(200000, '[') +
+                     std::string(200000, ']') + "}";
+  auto r = parse_git_tree_listing(deep, "deep.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::corrupt);
+  EXPECT_NE(r.error().message.find("deep.json"), std::string::npos);
+  EXPECT_NE(r.error().message.find("nested more than 64 levels"),
+            std::string::npos)
+      << r.error().message;
+  auto i = Index::from_json(
+      "{\"schema\":1,\"entries\":" + std::string(100000, '[') + "}",
+      "deep-index.json");
+  ASSERT_FALSE(i.ok());
+  EXPECT_NE(i.error().message.find("nested more than 64"), std::string::npos)
+      << i.error().message;
+}
+
 TEST(GitListing, NumberOverflowIsAnError) {
   auto r = parse_git_tree_listing(
       "{\"sha\": \"x\",\n\"tree\": [{\"path\":\"a/b/c/d.btf.tar.xz\","

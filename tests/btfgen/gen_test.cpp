@@ -570,6 +570,25 @@ TEST_F(Gen, CustomKernelsGoThroughTheSamePipeline) {
 namespace btfpack::btfgen {
 namespace {
 
+// bug: bpftool writes a BTF without types when no relocation resolves; gen
+// reported such kernels "ok" and signed them.
+TEST_F(Gen, EmptyMinimizedBtfIsAFailure) {
+  TempDir d;
+  auto res = run({cli_path().string(), "gen", "--archive",
+                  sample_archive().string(), "--distro", "debian", "--version",
+                  "12", "--arch", "x86_64", "--report", (d / "r.json").string(),
+                  "--cache", (d / "cache").string(), "--object",
+                  fixture("noresolve.bpf.o").string()});
+  EXPECT_NE(res.status, 0) << res.err;
+  auto rep = read_json(d / "r.json");
+  ASSERT_FALSE(rep["entries"].empty());
+  for (const auto &e : rep["entries"]) {
+    EXPECT_EQ(e["status"], "failed") << e.dump();
+    EXPECT_NE(e.value("reason", "").find("holds no types"), std::string::npos)
+        << e.dump();
+  }
+}
+
 TEST_F(Gen, ModuleTypesAreFlaggedAndReportedPerKernel) {
   TempDir d;
   auto res =

@@ -38,6 +38,18 @@ ObjectInfo object(const std::string &name,
   return o;
 }
 
+// bpftool's message reached the user raw: "Unknown error 4001".
+TEST(ReloLog, LibbpfErrnoIsTranslated) {
+  auto t = translate_libbpf_errno(
+      "failed to allocate info structure: Unknown error 4001");
+  EXPECT_EQ(t.find("Unknown error"), std::string::npos) << t;
+  EXPECT_NE(t.find("failed to allocate info structure: "), std::string::npos);
+  EXPECT_NE(t.find("(libbpf error 4001)"), std::string::npos) << t;
+  EXPECT_EQ(translate_libbpf_errno("open x: Unknown error 512"),
+            "open x: Unknown error 512");
+  EXPECT_EQ(translate_libbpf_errno("no such type"), "no such type");
+}
+
 TEST(ReloLog, NormalizeDropsIdsAndAccessIndices) {
   EXPECT_EQ(normalize_spec("[132] struct task_struct.real_parent (0:67 @ "
                            "offset 2248)"),

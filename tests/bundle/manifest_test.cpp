@@ -63,6 +63,13 @@ TEST_F(CraftedTest, WellFormedCraftedBundleOpens) {
   auto blob = b->read_blob(sha256(std::string("AAAA-btf")));
   ASSERT_TRUE(blob.ok());
   EXPECT_EQ(std::string(blob->begin(), blob->end()), "AAAA-btf");
+  // Signed and digest-correct, but not BTF: "verified" must mean usable,
+  // so verify (and install) refuse what resolve would refuse later.
+  auto v = b->verify_blobs();
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.error().message.find("resolve would refuse this blob"),
+            std::string::npos)
+      << v.error().message;
 }
 
 TEST_F(CraftedTest, BlobDigestMismatchIsCaughtOnRead) {

@@ -145,6 +145,7 @@ disk_full_install() {
   [[ $rc -ne 0 ]] || fail "install succeeded on a full file system"
   [[ $err == *"$store"* && $err == *"No space left on device"* ]] ||
     fail "message does not name the store path and ENOSPC: $err"
+  [[ $err != *".tmp-"* ]] || fail "message names a deleted temporary file: $err"
   current_ok "$store" "$(m 1)" "after ENOSPC install"
   # resolve with its cache directory on the full file system: fails
   # naming the cache file, leaves nothing in the cache.
@@ -626,6 +627,16 @@ host_root_link_chain() {
   out=$("$CLI" explain --bundle "$WORK/b1.btfpack" --key "$WORK/k.pub" \
     --kernel-release 6.1.0-55-amd64 --arch x86_64 --host-root "$r" 2>&1)
   [[ $out == *inside* ]] || fail "a 32-link chain inside the root: $out"
+  # Terminal control bytes from the image's os-release are escaped.
+  rm "$r/etc/os-release"
+  printf 'ID=debian\nNAME="evil\033]0;owned\007\033[2J"\nVERSION_ID="12"\n' \
+    >"$r/etc/os-release"
+  out=$("$CLI" explain --bundle "$WORK/b1.btfpack" --key "$WORK/k.pub" \
+    --kernel-release 6.1.0-55-amd64 --arch x86_64 --host-root "$r" 2>&1)
+  [[ $out != *$'\033'* && $out != *$'\007'* ]] ||
+    fail "explain printed raw ESC/BEL from os-release"
+  [[ $out == *'evil\x1b]0;owned\x07\x1b[2J'* ]] ||
+    fail "explain does not show the escaped NAME: $out"
 }
 
 # Disk full exactly at the rollback-mark write: the tmpfs has room for the
@@ -723,9 +734,24 @@ odd_names_gen() {
   note "gen over an archive with odd names: rc=$rc: $(grep -m1 "my distro" <<<"$out")"
   [[ $rc -eq 0 ]] || fail "gen failed on an archive with odd names: $out"
   verified "$T/b.btfpack" || fail "the bundle does not verify"
-  [[ $out == *"my distro"*"a bundle cannot hold"* ]] ||
-    fail "gen does not report the skipped 'my distro' and why: $out"
-  [[ $out == *"débian"* ]] || fail "gen does not report the skipped 'débian': $out"
+  local w
+  w=$(jq -r '.warnings[]' "$T/report.json")
+  note "report: $(grep -m1 "my distro" <<<"$w")"
+  [[ $w == *"my distro"*"a bundle cannot hold"* ]] ||
+    fail "the report does not give the skipped 'my distro' and why: $w"
+  [[ $w == *"débian"* ]] || fail "the report does not give the skipped 'débian': $w"
+  # Only odd names: gen fails, and says why (the scan's reasons), not just
+  # "no kernels added".
+  mkdir -p "$T/odd"
+  mv "$a/my distro" "$T/odd/"
+  # shellcheck disable=SC2046
+  out=$("$CLI" gen --archive "$T/odd" --cache "$WORK/cache" -j 2 \
+    $(cat "$WORK/b1.objects") --bundle "$T/b2.btfpack" --key "$WORK/k" 2>&1)
+  rc=$?
+  note "gen over only odd names: rc=$rc: $(grep -m1 Error <<<"$out")"
+  [[ $rc -ne 0 ]] || fail "gen over only unusable names succeeded"
+  [[ $out == *"no kernels to add"*"a bundle cannot hold"* ]] ||
+    fail "gen's error does not give the scan's reasons: $out"
 }
 
 case $SCENARIO in

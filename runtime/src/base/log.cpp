@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "btfpack/log.h"
+#include "btfpack/text_util.h"
 
 #include <atomic>
 #include <cstdio>
@@ -43,8 +44,9 @@ Sink stderr_sink() {
     // Strip one trailing newline: libbpf ends its lines with one.
     if (!msg.empty() && msg.back() == '\n')
       msg.remove_suffix(1);
-    std::fprintf(stderr, "btfpack: %s: %.*s\n", names[static_cast<int>(lvl)],
-                 static_cast<int>(msg.size()), msg.data());
+    std::string safe = terminal_safe(msg);
+    std::fprintf(stderr, "btfpack: %s: %s\n", names[static_cast<int>(lvl)],
+                 safe.c_str());
   };
 }
 

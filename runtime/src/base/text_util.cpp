@@ -17,4 +17,21 @@ split_any(std::string_view s, std::string_view seps, EmptyParts empty) {
   return out;
 }
 
+std::string terminal_safe(std::string_view s) {
+  static constexpr char HEX[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      out += "\\x";
+      out += HEX[c >> 4];
+      out += HEX[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 } // namespace btfpack
