@@ -254,7 +254,8 @@ void print_explain(const Explanation &x, const ResolveOptions &o) {
     out << "  signer          " << r.bundle.signer << " ("
         << r.bundle.signer_key_file << "), signature ok\n"
         << "  version         " << m.version << " (" << m.name << "), created "
-        << (m.created ? iso8601_utc(m.created) : "not recorded") << ", expires " << time_str(m.expires) << "\n"
+        << (m.created ? iso8601_utc(m.created) : "not recorded") << ", expires "
+        << time_str(m.expires) << "\n"
         << "  entries         " << r.bundle.entries << ", manifest "
         << r.bundle.manifest_sha256.substr(0, 16) << "\n  objects        ";
     for (const auto &ob : m.objects)
