@@ -105,7 +105,7 @@ expect build-alias-name 0 "" -- "$B" build --archive "$ARCHIVE" --object "$OBJ" 
 expect resolve-empty-store 1 "no bundle installed in $W/store" -- "$B" resolve --prefer-bundle
 expect resolve-empty-store-hint 1 "install one with \`btfpack install BUNDLE\`" -- "$B" resolve --prefer-bundle
 refute resolve-empty-store-once "open bundle $W/store/current: open bundle" -- "$B" resolve --prefer-bundle
-expect install-wrong-key 1 "out/b.btfpack: signed by key" -- "$B" install out/b.btfpack --key other.pub
+expect install-wrong-key 1 "verify out/b.btfpack: out/b.btfpack" -- "$B" install out/b.btfpack --key other.pub
 refute install-wrong-key-no-temp ".tmp-" -- "$B" install out/b.btfpack --key other.pub
 head -c 900 out/b.btfpack >trunc.btfpack
 expect verify-truncated 1 "truncated" -- "$B" verify trunc.btfpack --key rel.pub
