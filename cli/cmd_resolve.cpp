@@ -304,7 +304,11 @@ void add_resolve_command(CLI::App &app, Cli &cli) {
   sub->callback([&cli, args] {
     route_libbpf_logs();
     ResolveOptions o = to_options(*args);
-    if (simulated(*args) && args->cache_dir.empty()) {
+    // A simulated host never writes the system cache; a cache directory
+    // the caller names (--cache-dir, $BTFPACK_CACHE_DIR) is used as given.
+    const char *env_cache = std::getenv("BTFPACK_CACHE_DIR");
+    if (simulated(*args) && args->cache_dir.empty() &&
+        !(env_cache && *env_cache)) {
       auto dir = simulated_cache_dir();
       if (!dir.ok())
         return fail(cli, dir.error());

@@ -119,8 +119,8 @@ refute explain-created-never "created never" -- "$B" explain --bundle out/b.btfp
 expect explain-simulated-native-unknown 0 "native BTF      unknown" -- "$B" explain --bundle out/b.btfpack --kernel-release 5.10.0-32-amd64 --os-id debian --os-version-id 11
 expect explain-simulated-proc-version 0 "not read: simulated kernel" -- "$B" explain --bundle out/b.btfpack --kernel-release 5.10.0-32-amd64 --os-id debian --os-version-id 11
 expect explain-native-btf-override 0 "(--native-btf)" -- "$B" explain --bundle out/b.btfpack --kernel-release 5.10.0-32-amd64 --native-btf yes
-expect resolve-simulated-private-cache 0 "not the system cache $W/syscache" -- "$B" resolve --bundle out/b.btfpack --kernel-release 5.10.0-32-amd64 --os-id debian --os-version-id 11
-[ ! -e "$W/syscache" ] || { echo "FAIL resolve-simulated-private-cache: wrote $W/syscache"; failures=$((failures + 1)); }
+expect resolve-simulated-private-cache 0 "not the system cache /var/cache/btfpack" -- env -u BTFPACK_CACHE_DIR "$B" resolve --bundle out/b.btfpack --kernel-release 5.10.0-32-amd64 --os-id debian --os-version-id 11
+expect resolve-simulated-env-cache 0 "$W/syscache/" -- "$B" resolve --bundle out/b.btfpack --kernel-release 5.10.0-32-amd64 --os-id debian --os-version-id 11
 rm -rf "${TMPDIR:-/tmp}"/btfpack-simulated-* 2>/dev/null
 
 # --- the store: names, rollback twice
