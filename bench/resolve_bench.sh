@@ -96,7 +96,8 @@ if [ -x "$static" ] && [ -x "$tool" ]; then
   s_static=$(proc "$static" $r_args)
   # shellcheck disable=SC2086
   s_dyn=$(proc "$btfpack" $r_args)
-  s_tar=$("$helper" proc 7 tar -xJf "$tmp/tree.tar.xz" -C "$tmp/xo" "$mid")
+  tarx=$(command -v tar)
+  s_tar=$("$helper" proc 7 "$tarx" -xJf "$tmp/tree.tar.xz" -C "$tmp/xo" "$mid")
   peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f", $1/1024}'; }
   # shellcheck disable=SC2086
   m_static=$(peak "$static" $r_args)
@@ -106,12 +107,15 @@ if [ -x "$static" ] && [ -x "$tool" ]; then
   m_tar=$(peak tar -xJf "$tmp/tree.tar.xz" -C "$tmp/xo" "$mid")
   echo
   echo "static btfpack: $(stat -c %s "$static") bytes stripped; tar.xz: $n_tar files, $(($(stat -c %s "$tmp/tree.tar.xz") / 1024)) KiB, member $mid"
-  printf '%-46s %9s %9s %9s %9s\n' "one resolve as a process (median)" "wall ms" "peak MB" "target" "tar/this"
+  printf '%-40s %8s %8s %8s %10s %9s\n' "one resolve as a process (median)" "wall ms" "cpu ms" "peak MB" "target" "tar/this"
   t_ms=$(field "$s_tar" 1)
-  printf '%-46s %9s %9s %9s %9s\n' "static btfpack resolve" "$(field "$s_static" 1)" "$m_static" "2 ms/8 MB" "$(ratio "$t_ms" "$(field "$s_static" 1)")"
-  printf '%-46s %9s %9s %9s %9s\n' "dynamic btfpack resolve (build/cli)" "$(field "$s_dyn" 1)" "$m_dyn" "-" "$(ratio "$t_ms" "$(field "$s_dyn" 1)")"
-  printf '%-46s %9s %9s %9s %9s\n' "/bin/true" "$(field "$p_true" 1)" "$m_true" "-" "-"
-  printf '%-46s %9s %9s %9s %9s\n' "tar -xJf (one file of $n_tar, 7 runs)" "$t_ms" "$m_tar" "-" "1.00"
+  row() { # label result peak target
+    printf '%-40s %8s %8s %8s %10s %9s\n' "$1" "$(field "$2" 1)" "$(field "$2" 4)" "$3" "$4" "$(ratio "$t_ms" "$(field "$2" 1)")"
+  }
+  row "static btfpack resolve" "$s_static" "$m_static" "2 ms, 8 MB"
+  row "dynamic btfpack resolve (build/cli)" "$s_dyn" "$m_dyn" "-"
+  row "/bin/true" "$p_true" "$m_true" "-"
+  row "tar -xJf one file of $n_tar (7 runs)" "$s_tar" "$m_tar" "-"
   echo "goal: static resolve >= 20x faster than the tar.xz extraction"
 else
   echo "static columns: skipped ($static or $tool not built)"
