@@ -132,7 +132,8 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
         << "name:       " << m.name << " version " << m.version << mark << "\n"
         << "signer:     key " << signer
         << (b->verified() ? " (verified)" : " (claimed, not verified)") << "\n"
-        << "created:    " << iso(m.created) << "\n"
+        << "created:    " << (m.created ? iso(m.created) : "not recorded")
+        << "\n"
         << "expires:    " << (m.expires ? iso(m.expires) : "never")
         << (expired ? " (EXPIRED)" : "") << "\n"
         << "made by:    btfpack " << m.btfpack_version << ", bpftool "

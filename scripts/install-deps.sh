@@ -15,6 +15,7 @@ PKGS=(
   minisign nginx-light curl
   qemu-system-x86 busybox-static cpio
   rpm dpkg-dev file jq rsync python3-yaml
+  man-db bsdextrautils
   strace
   # The static host btfpack (cmake/BtfpackStaticSubbuild.cmake): x86_64
   # natively, aarch64 cross-built from the arm64 static archives, run under

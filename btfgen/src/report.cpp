@@ -2,9 +2,12 @@
 //
 // The coverage report: JSON for machines (--report, schema in
 // docs/btfgen.md) and a short human summary for stderr.
+#include <algorithm>
 #include <iomanip>
+#include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "json_codec.h"
 
@@ -53,6 +56,73 @@ Dedup dedup_of(const GenRun &run) {
   return d;
 }
 
+// A CO-RE alternative group: relocations of one program section on
+// flavours of one type (task_struct___x.__state, task_struct___o.state),
+// written so that each kernel resolves one of them. Only a kernel where
+// none resolves is a gap.
+struct AltGroup {
+  std::string object, section, base;
+  std::set<std::int64_t> relos; // relo #N within the section
+  std::string labels;           // "#4 task_struct___x, #5 task_struct___o"
+  std::size_t kernels = 0;      // ok kernels the object was used on
+  std::size_t uncovered = 0;    // of those, where no alternative resolved
+};
+
+using ReloKey = std::tuple<std::string, std::string, std::int64_t>;
+
+std::vector<AltGroup> alternative_groups(const GenRun &run) {
+  std::map<std::tuple<std::string, std::string, std::string>, AltGroup> by;
+  for (const auto &o : run.objects)
+    for (const auto &r : o.relos) {
+      auto at = r.type_name.find("___");
+      if (at == std::string::npos || at == 0)
+        continue;
+      auto &g = by[{o.name, r.section, r.type_name.substr(0, at)}];
+      g.object = o.name;
+      g.section = r.section;
+      g.base = r.type_name.substr(0, at);
+      if (g.relos.insert(r.index).second)
+        g.labels += (g.labels.empty() ? "#" : ", #") + std::to_string(r.index) +
+                    " " + r.type_name;
+    }
+  std::vector<AltGroup> out;
+  for (auto &[k, g] : by) {
+    std::set<std::string> flavours;
+    for (const auto &o : run.objects)
+      if (o.name == g.object)
+        for (const auto &r : o.relos)
+          if (r.section == g.section && g.relos.count(r.index))
+            flavours.insert(r.type_name);
+    if (flavours.size() < 2)
+      continue; // one flavour only: no alternative to fall back on
+    for (const auto &e : run.entries) {
+      if (e.status != Status::ok ||
+          std::find(e.objects.begin(), e.objects.end(), g.object) ==
+              e.objects.end())
+        continue;
+      g.kernels++;
+      std::set<std::int64_t> missed;
+      for (const auto &f : e.findings)
+        if (f.severity == "warning" && f.object == g.object &&
+            f.section == g.section && g.relos.count(f.relo))
+          missed.insert(f.relo);
+      if (missed.size() == g.relos.size())
+        g.uncovered++;
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+// grouped_relos are the relocations an alternative group speaks for.
+std::set<ReloKey> grouped_relos(const std::vector<AltGroup> &groups) {
+  std::set<ReloKey> out;
+  for (const auto &g : groups)
+    for (auto r : g.relos)
+      out.insert({g.object, g.section, r});
+  return out;
+}
+
 // unresolved_everywhere lists, per object, the relocations that found no
 // target on any kernel the object was used for: the mark of a kernel-module
 // type (never in vmlinux BTF, so never in a minimized one) or a typo.
@@ -60,13 +130,15 @@ std::map<std::string, std::vector<std::string>>
 unresolved_everywhere(const GenRun &run) {
   std::map<std::string, std::size_t> used;
   std::map<std::string, std::map<std::string, std::size_t>> misses;
+  auto grouped = grouped_relos(alternative_groups(run));
   for (const auto &e : run.entries) {
     if (e.status != Status::ok)
       continue;
     for (const auto &o : e.objects)
       used[o]++;
     for (const auto &f : e.findings)
-      if (f.severity == "warning")
+      if (f.severity == "warning" &&
+          !grouped.count({f.object, f.section, f.relo}))
         misses[f.object]["section '" + f.section + "' relo #" +
                          std::to_string(f.relo) + " <" + f.kind + "> " +
                          f.spec]++;
@@ -108,6 +180,15 @@ std::string report_json(const GenRun &run) {
     if (!o.error.empty())
       x["error"] = o.error;
     x["unresolved_everywhere"] = nowhere[o.name];
+    json alts = json::array();
+    for (const auto &g : alternative_groups(run))
+      if (g.object == o.name)
+        alts.push_back({{"section", g.section},
+                        {"type", g.base},
+                        {"relos", g.relos},
+                        {"kernels", g.kernels},
+                        {"uncovered_kernels", g.uncovered}});
+    x["alternatives"] = std::move(alts);
     objs.push_back(std::move(x));
   }
   j["objects"] = std::move(objs);
@@ -176,10 +257,22 @@ std::string report_summary(const GenRun &run) {
        << e.kernel.key.version << "/" << e.kernel.key.arch << "/"
        << e.kernel.key.release << ": " << e.reason << "\n";
   }
+  auto groups_alt = alternative_groups(run);
+  auto grouped = grouped_relos(groups_alt);
+  for (const auto &g : groups_alt) {
+    if (g.uncovered == 0)
+      os << "alternatives: " << g.object << " '" << g.section << "' " << g.base
+         << " (" << g.labels << "): every kernel resolves one alternative\n";
+    else
+      os << "finding: " << g.object << " '" << g.section << "' " << g.base
+         << " alternatives (" << g.labels << "): none resolves on "
+         << g.uncovered << " of " << g.kernels << " kernel(s)\n";
+  }
   std::map<std::string, std::size_t> warn_by_relo;
   for (const auto &e : run.entries)
     for (const auto &f : e.findings)
-      if (f.severity == "warning")
+      if (f.severity == "warning" &&
+          !grouped.count({f.object, f.section, f.relo}))
         warn_by_relo[f.object + " '" + f.section + "' relo #" +
                      std::to_string(f.relo) + " <" + f.kind + "> " + f.spec]++;
   for (const auto &[k, n] : warn_by_relo)

@@ -89,9 +89,23 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   oo.allow_expired = o.allow_expired;
   oo.now = o.now;
   auto opened = Bundle::open(r.bundle.path, trusted, oo);
-  if (!opened.ok())
+  if (!opened.ok()) {
+    std::error_code ec;
+    if (o.bundle.empty() && opened.error().code == Errc::not_found &&
+        !fs::exists(fs::symlink_status(r.bundle.path, ec)))
+      return make_error(Errc::not_found,
+                        "no bundle installed in " +
+                            paths::store_dir().string() + " (" +
+                            r.bundle.path.string() +
+                            " does not exist); install one with `btfpack "
+                            "install BUNDLE`, or pass --bundle FILE");
+    // Say the path once: the reader's message usually names it already.
+    if (opened.error().message.find(r.bundle.path.string()) !=
+        std::string::npos)
+      return opened.error();
     return with_context(opened.error(),
                         "open bundle " + r.bundle.path.string());
+  }
   const Bundle &b = *opened;
   r.bundle.opened = true;
   r.bundle.signer = key_id_hex(b.signer());
