@@ -6,6 +6,7 @@
 // btfpack-build (every command).
 #include <cstdio>
 #include <iostream>
+#include <openssl/crypto.h>
 
 #include "btfpack/log.h"
 #include "build_side.h"
@@ -15,6 +16,10 @@ using namespace btfpack;
 using namespace btfpack::cli;
 
 int main(int argc, char **argv) {
+  // libcrypto only hashes and checks Ed25519 signatures here, with its
+  // built-in default provider: no openssl.cnf, no provider or engine module
+  // is read from disk (the static btfpack loads nothing at run time).
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
 #ifdef BTFPACK_HOST_CLI
   if (const auto *cmd = build_side_command_in(argc, argv))
     return exec_build_side(argc, argv, *cmd);

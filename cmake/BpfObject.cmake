@@ -46,10 +46,17 @@ function(btfpack_bpf_object name src)
       COMMENT "BPF ${name}.bpf.o (${arch})" VERBATIM)
     list(APPEND outputs ${obj})
   endforeach()
+  # The skeleton embeds the object of the architecture being built for
+  # (arm64 in the aarch64 static sub-build).
+  if(CMAKE_SYSTEM_PROCESSOR STREQUAL "aarch64")
+    set(skel_obj ${BTFPACK_BPF_OUT_DIR}/arm64/${name}.bpf.o)
+  else()
+    set(skel_obj ${BTFPACK_BPF_OUT_DIR}/${name}.bpf.o)
+  endif()
   set(skel ${BTFPACK_BPF_OUT_DIR}/${name}.skel.h)
   add_custom_command(OUTPUT ${skel}
-    COMMAND ${BPFTOOL} gen skeleton ${BTFPACK_BPF_OUT_DIR}/${name}.bpf.o > ${skel}
-    DEPENDS ${BTFPACK_BPF_OUT_DIR}/${name}.bpf.o
+    COMMAND ${BPFTOOL} gen skeleton ${skel_obj} > ${skel}
+    DEPENDS ${skel_obj}
     COMMENT "BPF skeleton ${name}.skel.h" VERBATIM)
   add_custom_target(${name}_bpf_objects ALL DEPENDS ${outputs} ${skel})
   add_library(${name}_skel INTERFACE)

@@ -12,11 +12,26 @@ macro(btfpack_pkg var module pkg)
     message(FATAL_ERROR "${module} not found: apt-get install ${pkg} "
                         "(or run scripts/install-deps.sh)")
   endif()
+  if(BTFPACK_STATIC)
+    # Static links (cmake/BtfpackStatic.cmake): the archive found above
+    # (CMAKE_FIND_LIBRARY_SUFFIXES .a) plus `pkg-config --static`'s private
+    # libraries, which -static resolves to their archives too.
+    if(NOT ${var}_LINK_LIBRARIES MATCHES "\\.a(;|$)")
+      message(FATAL_ERROR "${module}: no static archive (${${var}_LINK_LIBRARIES}): "
+        "apt-get install ${pkg} (Debian's -dev packages ship the .a)")
+    endif()
+    set(_priv ${${var}_STATIC_LIBRARIES})
+    list(REMOVE_ITEM _priv ${${var}_LIBRARIES})
+    set_property(TARGET PkgConfig::${var} APPEND PROPERTY
+      INTERFACE_LINK_LIBRARIES ${_priv})
+  endif()
 endmacro()
 
 btfpack_pkg(LIBBPF "libbpf>=1.0" libbpf-dev)
-btfpack_pkg(LIBCURL "libcurl>=7.74" libcurl4-openssl-dev)
-btfpack_pkg(LIBARCHIVE "libarchive>=3.4" libarchive-dev)
+if(NOT BTFPACK_HOST_ONLY)
+  btfpack_pkg(LIBCURL "libcurl>=7.74" libcurl4-openssl-dev)
+  btfpack_pkg(LIBARCHIVE "libarchive>=3.4" libarchive-dev)
+endif()
 btfpack_pkg(LIBZSTD "libzstd>=1.4" libzstd-dev)
 btfpack_pkg(LIBELF "libelf" libelf-dev)
 
@@ -33,7 +48,7 @@ if(NOT CLI11_FOUND)
   message(FATAL_ERROR "CLI11 not found: apt-get install libcli11-dev")
 endif()
 find_package(Threads REQUIRED)
-if(BTFPACK_BUILD_TESTS)
+if(BTFPACK_BUILD_TESTS AND NOT BTFPACK_HOST_ONLY)
   find_package(GTest QUIET)
   if(NOT GTest_FOUND)
     message(FATAL_ERROR "GoogleTest not found: apt-get install libgtest-dev libgmock-dev")

@@ -14,6 +14,13 @@ PKGS=(
   minisign nginx-light curl
   qemu-system-x86 busybox-static cpio
   rpm dpkg-dev file jq
+  strace
+  # The static host btfpack (cmake/BtfpackStaticSubbuild.cmake): x86_64
+  # natively, aarch64 cross-built from the arm64 static archives, run under
+  # qemu-user in the tests.
+  crossbuild-essential-arm64 qemu-user-static
+  libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64
+  libssl-dev:arm64
 )
 
 missing=()
@@ -28,5 +35,9 @@ echo "install-deps: installing ${missing[*]}" >&2
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# The :arm64 packages need the architecture known to dpkg.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $SUDO dpkg --add-architecture arm64
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
