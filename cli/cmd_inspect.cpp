@@ -141,13 +141,12 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
       if (o->entries) {
         j["entries"] = nlohmann::json::array();
         for (const auto &e : b->entries())
-          j["entries"].push_back(
-              {{"distro", e.kernel.distro},
-               {"version", e.kernel.version},
-               {"arch", e.kernel.arch},
-               {"release", e.kernel.release},
-               {"sha256", to_hex(e.blob)},
-               {"objects", serving_json(m, e.kernel.arch)}});
+          j["entries"].push_back({{"distro", e.kernel.distro},
+                                  {"version", e.kernel.version},
+                                  {"arch", e.kernel.arch},
+                                  {"release", e.kernel.release},
+                                  {"sha256", to_hex(e.blob)},
+                                  {"objects", serving_json(m, e.kernel.arch)}});
       }
       return print_json(cli, j);
     }

@@ -29,7 +29,9 @@ std::string object_arch_name(std::string_view a) {
 
 namespace {
 
-std::string normalize_arch(std::string_view a) { return object_arch_name(a); }
+std::string normalize_arch(std::string_view a) {
+  return object_arch_name(a);
+}
 
 using ElfPtr = CHandle<Elf, elf_end>;
 using BtfPtr = CHandle<struct btf, btf__free>;
@@ -86,7 +88,6 @@ std::string arch_from_btf(const struct btf *btf) {
   }
   return {};
 }
-
 
 std::string arch_from_path(const fs::path &path) {
   for (const auto &part : path.parent_path()) {
@@ -244,12 +245,13 @@ Result<ObjectInfo> inspect_object(const fs::path &path,
       return make_error(
           Errc::invalid_argument,
           where + ": declared " + info.arch + " (" +
-              std::string(arch_override) + ") but its BTF's struct pt_regs "
-              "is the " + a + " layout (built with -D__TARGET_ARCH_" +
+              std::string(arch_override) +
+              ") but its BTF's struct pt_regs "
+              "is the " +
+              a + " layout (built with -D__TARGET_ARCH_" +
               (a == "x86_64" ? "x86" : a) + "): an " + a +
-              " object cannot serve " + info.arch +
-              " kernels; give the " + info.arch +
-              " build of the object, or drop the arch to use " + a);
+              " object cannot serve " + info.arch + " kernels; give the " +
+              info.arch + " build of the object, or drop the arch to use " + a);
   } else if (auto a = arch_from_btf(btf.get()); !a.empty()) {
     info.arch = a;
     info.arch_source = "pt_regs";

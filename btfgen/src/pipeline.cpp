@@ -455,9 +455,9 @@ Result<GenRun> run_gen(const GenOptions &opts) {
       if (d.ok())
         bad.digest = *d;
       // A declared arch still decides which kernels fail with the reason.
-      bad.arch = ov.empty()                      ? "any"
+      bad.arch = ov.empty()                     ? "any"
                  : object_arch_name(ov).empty() ? ov
-                                                 : object_arch_name(ov);
+                                                : object_arch_name(ov);
       bad.arch_source = ov.empty() ? "none" : "explicit";
       bad.error = info.error().message;
       run.objects.push_back(std::move(bad));

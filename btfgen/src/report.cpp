@@ -232,7 +232,8 @@ std::string report_summary(const GenRun &run) {
     per_arch[archive_arch(e.kernel.key.arch)]++;
   bool all_everywhere = true;
   for (const auto &[a, n] : per_arch)
-    all_everywhere = all_everywhere && serving(run, a).size() == run.objects.size();
+    all_everywhere =
+        all_everywhere && serving(run, a).size() == run.objects.size();
   if (!all_everywhere) {
     os << "\n";
     for (const auto &[a, n] : per_arch) {

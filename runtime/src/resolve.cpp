@@ -59,8 +59,8 @@ std::string no_arch_hint(const Bundle &b, const std::string &host_arch) {
   for (const auto &a : arches)
     have += (have.empty() ? "" : ", ") + a;
   return "; the bundle has no " + archive_arch(host_arch) +
-         " kernels at all (only " + have + "; objects: " +
-         (objs.empty() ? std::string("none recorded") : objs) +
+         " kernels at all (only " + have +
+         "; objects: " + (objs.empty() ? std::string("none recorded") : objs) +
          "): generate it with the " + archive_arch(host_arch) +
          " builds of the objects too (btfpack gen --object " +
          archive_arch(host_arch) + ":PATH)";
@@ -140,11 +140,10 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
                             "); regenerate it with btfpack gen --object " +
                             "for the objects you load");
     }
-    r.notes.push_back(name + " is one of the bundle's objects (sha256 " +
-                      to_hex(dg).substr(0, 12) + ", " +
-                      (found->arch.empty() ? std::string("any arch")
-                                           : found->arch) +
-                      ")");
+    r.notes.push_back(
+        name + " is one of the bundle's objects (sha256 " +
+        to_hex(dg).substr(0, 12) + ", " +
+        (found->arch.empty() ? std::string("any arch") : found->arch) + ")");
     loaded.emplace_back(name, found);
   }
 
@@ -206,14 +205,14 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
                   to_hex(so.digest).substr(0, 12) + ")";
     return make_error(
         Errc::stale,
-        "arch mismatch: " + name + " (sha256 " + to_hex(bo->digest).substr(0, 12) +
-            ") is the " + bo->arch + " build, but the entry chosen for this " +
-            "host, " + key_str(ck) + ", is an " + archive_arch(ck.arch) +
+        "arch mismatch: " + name + " (sha256 " +
+            to_hex(bo->digest).substr(0, 12) + ") is the " + bo->arch +
+            " build, but the entry chosen for this " + "host, " + key_str(ck) +
+            ", is an " + archive_arch(ck.arch) +
             " kernel, whose BTF in bundle " + r.bundle.path.string() +
             " was minimized only with " + archive_arch(ck.arch) + " objects (" +
-            (served.empty() ? std::string("none") : served) +
-            "); load the " + archive_arch(ck.arch) + " build of " +
-            bo->name +
+            (served.empty() ? std::string("none") : served) + "); load the " +
+            archive_arch(ck.arch) + " build of " + bo->name +
             (r.host.machine.source == "--arch"
                  ? ", or fix --arch " + r.host.machine.value
                  : std::string()));
@@ -224,9 +223,9 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
     struct utsname u {};
     if (::uname(&u) == 0 && archive_arch(u.machine) != archive_arch(ck.arch))
       r.notes.push_back("this machine is " + std::string(u.machine) +
-                        " but the entry chosen (" + key_str(ck) +
-                        ") is for " + archive_arch(ck.arch) +
-                        " (--arch " + r.host.machine.value +
+                        " but the entry chosen (" + key_str(ck) + ") is for " +
+                        archive_arch(ck.arch) + " (--arch " +
+                        r.host.machine.value +
                         "): do not load it here; libbpf on this machine "
                         "needs its own arch's entry");
   }

@@ -55,10 +55,16 @@ struct TwoArch {
   // as --object arguments) and returns its result.
   CmdResult gen(const std::vector<std::string> &objects,
                 const std::string &name, bool bundle = true) {
-    std::vector<std::string> a = {
-        cli_path().string(), "gen",      "--archive",
-        sample_archive().string(), "--cache", (dir / "cache").string(),
-        "--report", (dir / (name + ".json")).string(), "-j", "2"};
+    std::vector<std::string> a = {cli_path().string(),
+                                  "gen",
+                                  "--archive",
+                                  sample_archive().string(),
+                                  "--cache",
+                                  (dir / "cache").string(),
+                                  "--report",
+                                  (dir / (name + ".json")).string(),
+                                  "-j",
+                                  "2"};
     if (bundle) {
       for (const auto &s : {std::string("--bundle"), (dir / name).string(),
                             std::string("--key"), key().string()})
@@ -128,8 +134,8 @@ TEST(TwoArch, EachArchIsMinimizedWithItsOwnObjectsOnly) {
     for (const auto &o : g["objects"])
       EXPECT_EQ(o["arch"], g["arch"] == "arm64" ? "arm64" : "x86_64");
   }
-  for (const char *s : {"arm64 kernels (", "x86_64 kernels (", "minimized with:",
-                        "arm64/taskstate.bpf.o"})
+  for (const char *s : {"arm64 kernels (", "x86_64 kernels (",
+                        "minimized with:", "arm64/taskstate.bpf.o"})
     EXPECT_NE(r.err.find(s), std::string::npos) << s << "\n" << r.err;
 
   // "Only with that arch's objects": the arm64 kernel's BTF is exactly what
@@ -168,8 +174,8 @@ TEST(TwoArch, EachArchIsMinimizedWithItsOwnObjectsOnly) {
   }
   for (const auto &e : j["entries"])
     EXPECT_EQ(e["objects"].size(), 3u);
-  auto text = run({cli_path().string(), "inspect", t.bundle().string(),
-                   "--key", t.pub().string()});
+  auto text = run({cli_path().string(), "inspect", t.bundle().string(), "--key",
+                   t.pub().string()});
   ASSERT_EQ(text.status, 0);
   EXPECT_NE(text.out.find("debian/12/arm64: 1 (objects: nspid.bpf.o arm64"),
             std::string::npos)
@@ -197,10 +203,10 @@ TEST(TwoArch, AnObjectDeclaredForTheWrongArchFailsItsKernels) {
   }
   EXPECT_TRUE(arm_failed);
   // Two declarations that disagree are a usage error.
-  auto u = run({cli_path().string(), "gen", "--archive",
-                sample_archive().string(), "--object",
-                "arm64:" + arm_obj("nspid").string(), "--object-arch",
-                arm_obj("nspid").string() + "=x86_64"});
+  auto u =
+      run({cli_path().string(), "gen", "--archive", sample_archive().string(),
+           "--object", "arm64:" + arm_obj("nspid").string(), "--object-arch",
+           arm_obj("nspid").string() + "=x86_64"});
   EXPECT_EQ(u.status, 2) << u.err;
   EXPECT_NE(u.err.find("give one"), std::string::npos) << u.err;
 }
@@ -220,23 +226,23 @@ protected:
   }
   CmdResult resolve(const std::string &bundle, const std::string &release,
                     const std::string &arch, const fs::path &object) {
-    std::vector<std::string> a = {cli_path().string(),
-                                  "resolve",
-                                  "--bundle",
-                                  (t_->dir / bundle).string(),
-                                  "--key",
-                                  t_->pub().string(),
-                                  "--os-release",
-                                  (data_dir() / "os-release" / "debian-12")
-                                      .string(),
-                                  "--kernel-release",
-                                  release,
-                                  "--arch",
-                                  arch,
-                                  "--native-btf",
-                                  "no",
-                                  "--cache-dir",
-                                  (t_->dir / "c").string()};
+    std::vector<std::string> a = {
+        cli_path().string(),
+        "resolve",
+        "--bundle",
+        (t_->dir / bundle).string(),
+        "--key",
+        t_->pub().string(),
+        "--os-release",
+        (data_dir() / "os-release" / "debian-12").string(),
+        "--kernel-release",
+        release,
+        "--arch",
+        arch,
+        "--native-btf",
+        "no",
+        "--cache-dir",
+        (t_->dir / "c").string()};
     if (!object.empty()) {
       a.push_back("--object");
       a.push_back(object.string());
@@ -248,18 +254,18 @@ protected:
 TwoArch *TwoArchResolve::t_ = nullptr;
 
 TEST_F(TwoArchResolve, EachArchsObjectGetsItsArchsEntry) {
-  auto a = resolve("two.btfpack", "6.1.0-55-arm64", "aarch64",
-                   arm_obj("taskstate"));
+  auto a =
+      resolve("two.btfpack", "6.1.0-55-arm64", "aarch64", arm_obj("taskstate"));
   EXPECT_EQ(a.status, 0) << a.err;
   EXPECT_NE(a.out.find(".btf"), std::string::npos) << a.out;
-  auto x = resolve("two.btfpack", "6.1.0-55-amd64", "x86_64",
-                   x86_obj("taskstate"));
+  auto x =
+      resolve("two.btfpack", "6.1.0-55-amd64", "x86_64", x86_obj("taskstate"));
   EXPECT_EQ(x.status, 0) << x.err;
 }
 
 TEST_F(TwoArchResolve, AnArm64ObjectWithAnX86Entry) {
-  auto r = resolve("two.btfpack", "6.1.0-55-amd64", "x86_64",
-                   arm_obj("taskstate"));
+  auto r =
+      resolve("two.btfpack", "6.1.0-55-amd64", "x86_64", arm_obj("taskstate"));
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(r.out.empty()) << r.out; // no path: nothing to load
   for (const char *s : {"arch mismatch", "is the arm64 build",
@@ -269,14 +275,14 @@ TEST_F(TwoArchResolve, AnArm64ObjectWithAnX86Entry) {
 }
 
 TEST_F(TwoArchResolve, AnX86ObjectOnAnArm64Host) {
-  auto r = resolve("two.btfpack", "6.1.0-55-arm64", "aarch64",
-                   x86_obj("nspid"));
+  auto r =
+      resolve("two.btfpack", "6.1.0-55-arm64", "aarch64", x86_obj("nspid"));
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(r.out.empty()) << r.out;
-  for (const char *s : {"arch mismatch", "is the x86_64 build",
-                        "debian/12/arm64/6.1.0-55-arm64",
-                        "minimized only with arm64 objects",
-                        "load the arm64 build of nspid.bpf.o"})
+  for (const char *s :
+       {"arch mismatch", "is the x86_64 build",
+        "debian/12/arm64/6.1.0-55-arm64", "minimized only with arm64 objects",
+        "load the arm64 build of nspid.bpf.o"})
     EXPECT_NE(r.err.find(s), std::string::npos) << s << "\n" << r.err;
 }
 

@@ -48,8 +48,8 @@ TEST(Object, RelocationsAreReadInOrder) {
 }
 
 TEST(Object, ExplicitArchWinsWhereTheBtfAgreesOrIsSilent) {
-  auto o = inspect_object(bpf_obj_dir() / "arm64" / "taskstate.bpf.o",
-                          "aarch64");
+  auto o =
+      inspect_object(bpf_obj_dir() / "arm64" / "taskstate.bpf.o", "aarch64");
   ASSERT_TRUE(o.ok()) << o.error().message;
   EXPECT_EQ(o->arch, "arm64");
   EXPECT_EQ(o->arch_source, "explicit");

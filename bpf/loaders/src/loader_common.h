@@ -199,9 +199,8 @@ SkelPtr<Skel> open_load_attach(const SkelOps<Skel> &ops, const Options &opts,
     // the VM test checks it against the objects the bundle was made for.
     size_t sz = 0;
     const void *elf = ops.elf_bytes(&sz);
-    report.object_sha256 = to_hex(
-        sha256(std::span<const std::uint8_t>(
-            static_cast<const std::uint8_t *>(elf), sz)));
+    report.object_sha256 = to_hex(sha256(std::span<const std::uint8_t>(
+        static_cast<const std::uint8_t *>(elf), sz)));
   }
   report.btf = handoff->path.empty() ? "native" : handoff->path;
   report.btf_source = opts.btf_path;
