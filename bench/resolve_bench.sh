@@ -77,3 +77,42 @@ printf '%-46s %9s %9s %9s %7s\n' "  resolve in a runtime-only process" \
 printf '%-46s %9s %9s %9s %7s\n' "btfpack::resolve() in-process (memfd)" \
   "$(field "$api" 1)" "$(field "$api" 4)" "5 ms" "$(ratio "$(field "$api" 1)" 5)"
 printf '%-46s %9s %9s %9s %7s\n' "btfpack resolve peak RSS (MB)" "$rss_mb" "-" "16 MB" "$(ratio "$rss_mb" 16)"
+
+# ---- The static host btfpack (build/static/x86_64/cli/btfpack) side by
+# side with the dynamic build, /bin/true and extracting the one file from a
+# tar.xz of the same minimized BTFs (one file per entry, as libbpf-tools'
+# min_core_btfs.tar.gz and btfhub ship them). Wall ms (median) and peak RSS.
+static=$build/static/x86_64/cli/btfpack
+tool=$build/bench/bundle_bench_tool
+if [ -x "$static" ] && [ -x "$tool" ]; then
+  mkdir -p "$tmp/min/debian/12/x86_64" "$tmp/xo"
+  for m in $mins; do cp "$m" "$tmp/min/debian/12/x86_64/$(basename "$m" .min.btf).btf"; done
+  "$tool" tree "$tmp/min" "$tmp/tree" $(( (entries + 5) / 6 )) >/dev/null
+  tar -cJf "$tmp/tree.tar.xz" -C "$tmp/tree" .
+  n_tar=$(tar -tJf "$tmp/tree.tar.xz" | grep -c '\.btf$')
+  mid=$(tar -tJf "$tmp/tree.tar.xz" | grep '\.btf$' | awk -v n="$n_tar" 'NR == int(n / 2)')
+  r_args="resolve --bundle $bundle --key $pub --native-btf no --kernel-release $release --arch $arch --os-id $distro --os-version-id $version --cache-dir $tmp/cache"
+  # shellcheck disable=SC2086
+  s_static=$(proc "$static" $r_args)
+  # shellcheck disable=SC2086
+  s_dyn=$(proc "$btfpack" $r_args)
+  s_tar=$("$helper" proc 7 tar -xJf "$tmp/tree.tar.xz" -C "$tmp/xo" "$mid")
+  peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f", $1/1024}'; }
+  # shellcheck disable=SC2086
+  m_static=$(peak "$static" $r_args)
+  # shellcheck disable=SC2086
+  m_dyn=$(peak "$btfpack" $r_args)
+  m_true=$(peak /bin/true)
+  m_tar=$(peak tar -xJf "$tmp/tree.tar.xz" -C "$tmp/xo" "$mid")
+  echo
+  echo "static btfpack: $(stat -c %s "$static") bytes stripped; tar.xz: $n_tar files, $(($(stat -c %s "$tmp/tree.tar.xz") / 1024)) KiB, member $mid"
+  printf '%-46s %9s %9s %9s %9s\n' "one resolve as a process (median)" "wall ms" "peak MB" "target" "tar/this"
+  t_ms=$(field "$s_tar" 1)
+  printf '%-46s %9s %9s %9s %9s\n' "static btfpack resolve" "$(field "$s_static" 1)" "$m_static" "2 ms/8 MB" "$(ratio "$t_ms" "$(field "$s_static" 1)")"
+  printf '%-46s %9s %9s %9s %9s\n' "dynamic btfpack resolve (build/cli)" "$(field "$s_dyn" 1)" "$m_dyn" "-" "$(ratio "$t_ms" "$(field "$s_dyn" 1)")"
+  printf '%-46s %9s %9s %9s %9s\n' "/bin/true" "$(field "$p_true" 1)" "$m_true" "-" "-"
+  printf '%-46s %9s %9s %9s %9s\n' "tar -xJf (one file of $n_tar, 7 runs)" "$t_ms" "$m_tar" "-" "1.00"
+  echo "goal: static resolve >= 20x faster than the tar.xz extraction"
+else
+  echo "static columns: skipped ($static or $tool not built)"
+fi

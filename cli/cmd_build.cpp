@@ -23,6 +23,7 @@
 #include "build_config.h"
 #include "build_side.h"
 #include "cli.h"
+#include "github_access.h"
 
 namespace btfpack::cli {
 
@@ -236,6 +237,8 @@ void do_build(Cli &cli, const BuildArgs &a) {
     fo.to = c.mirror.empty() ? fs::path(".btfpack/mirror") : c.mirror;
     fo.filter = c.select;
     fo.jobs = c.fetch_jobs;
+    if (auto g = github_access(fo.transport.github, "GITHUB_TOKEN", false); !g)
+      return fail(cli, g.error());
     note(cli, "fetch " + fo.from + " -> " + fo.to.string());
     auto rep = fetch_archive(fo);
     if (!rep)

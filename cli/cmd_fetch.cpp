@@ -9,6 +9,7 @@
 #include "btfpack/fetcher.h"
 #include "build_side.h"
 #include "cli.h"
+#include "github_access.h"
 
 namespace btfpack::cli {
 
@@ -17,7 +18,19 @@ namespace {
 struct FetchArgs {
   FetchOptions opts;
   std::string to;
+  std::string token_env = "GITHUB_TOKEN";
 };
+
+// all_not_found tells whether every selected file answered 404: then the
+// base URL, not the files, is what is wrong.
+bool all_not_found(const FetchReport &r) {
+  if (r.failed.empty() || r.failed.size() != r.selected)
+    return false;
+  for (const auto &f : r.failed)
+    if (f.reason.find("HTTP 404") == std::string::npos)
+      return false;
+  return true;
+}
 
 std::string human_bytes(double b) {
   const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -56,6 +69,7 @@ void print_report(Cli &cli, const FetchOptions &opts, const FetchReport &r) {
   if (cli.json) {
     nlohmann::json j;
     j["listing"] = r.listing_source;
+    j["listing_not_modified"] = r.listing_not_modified;
     j["selected"] = r.selected;
     if (opts.dry_run) {
       j["dry_run"] = true;
@@ -104,7 +118,14 @@ void print_report(Cli &cli, const FetchOptions &opts, const FetchReport &r) {
               r.fetched, r.skipped, r.failed.size(), r.selected,
               human_bytes(static_cast<double>(r.bytes)).c_str(), r.seconds,
               human_bytes(rate).c_str(), resumed.c_str());
-  if (!r.ok())
+  if (all_not_found(r))
+    fail(cli, "every one of the " + std::to_string(r.selected) +
+                  " selected files answered HTTP 404 under " + opts.from +
+                  ": the base URL looks wrong; it must be the archive's "
+                  "root, which holds <distro>/<version>/<arch>/"
+                  "<release>.btf.tar.xz as the listing " +
+                  r.listing_source + " names them (check --from)");
+  else if (!r.ok())
     fail(cli, std::to_string(r.failed.size()) + " of " +
                   std::to_string(r.selected) +
                   " selected files could not be fetched and verified; run "
@@ -132,6 +153,10 @@ void add_fetch_command(CLI::App &app, Cli &cli) {
   sub->add_option("--arch", o.filter.arch, "only this arch folder (x86_64)");
   sub->add_option("--release", o.filter.release_glob,
                   "only releases matching this glob (5.4.0-*-aws)");
+  auto *tok = sub->add_option(
+      "--token-env", args->token_env,
+      "environment variable holding a GitHub token (or the path of a file "
+      "with it), sent to the GitHub API only (default GITHUB_TOKEN, if set)");
   sub->add_option("-j,--jobs", o.jobs, "parallel transfers")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
@@ -155,12 +180,24 @@ void add_fetch_command(CLI::App &app, Cli &cli) {
               "against the listing's git blob id or sha256, then renamed "
               "into place; an interrupted run resumes where it stopped. "
               "Proxies come from http_proxy, https_proxy, no_proxy as with "
-              "curl. Exit status 0 only when every selected file is present "
+              "curl. A raw.githubusercontent.com/OWNER/REPO/REF source is "
+              "listed with GitHub's git trees API (a no-op run costs one "
+              "conditional request); another HTTP(S) server is asked for "
+              "its index.json (what `btfpack index` writes). "
+              "BTFPACK_GITHUB_API_URL and BTFPACK_GITHUB_RAW_URL point at "
+              "other API and raw-file hosts. Exit status 0 only when every "
+              "selected file is present "
               "and verified.");
 
-  sub->callback([&cli, args] {
+  sub->callback([&cli, args, tok] {
     FetchOptions opts = args->opts;
     opts.to = args->to;
+    if (auto g = github_access(opts.transport.github, args->token_env,
+                               tok->count() > 0);
+        !g) {
+      fail(cli, g.error());
+      return;
+    }
     if (!opts.transport.ca_file.empty() && !cli.json)
       std::fprintf(stderr,
                    "btfpack: note: trusting the extra CA certificates in %s "

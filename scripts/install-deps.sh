@@ -8,12 +8,13 @@ PKGS=(
   build-essential cmake ninja-build pkg-config git
   clang llvm lld libclang-rt-14-dev clang-format
   libbpf-dev bpftool libelf-dev zlib1g-dev
+  golang-go golang-github-cilium-ebpf-dev
   libcurl4-openssl-dev libarchive-dev nlohmann-json3-dev libssl-dev
   libzstd-dev zstd xz-utils libcli11-dev
   libgtest-dev libgmock-dev googletest
   minisign nginx-light curl
   qemu-system-x86 busybox-static cpio
-  rpm dpkg-dev file jq
+  rpm dpkg-dev file jq rsync python3-yaml
   strace
   # The static host btfpack (cmake/BtfpackStaticSubbuild.cmake): x86_64
   # natively, aarch64 cross-built from the arm64 static archives, run under
@@ -24,6 +25,10 @@ PKGS=(
   # The arm64 VM test (tests/vm, --guest-arch aarch64).
   qemu-system-arm
 )
+
+# gitlab-ci-local (the suite runs packaging/ci/gitlab-ci.yml with it) needs
+# node and npm; Debian's, unless some node is already there.
+command -v npm >/dev/null || PKGS+=(nodejs npm)
 
 # The arm64 VM test's initramfs needs a static arm64 busybox; busybox-static
 # for amd64 (the x86_64 VM test's) and for arm64 cannot both be installed,
@@ -49,7 +54,17 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$p")
 done
+# gitlab-ci-local at the version pinned in its package-lock.json, into the
+# checkout (git-ignored); the test finds it there.
+install_gitlab_ci_local() {
+  local dir
+  dir="$(dirname "$0")/../tests/packaging/gitlab-ci-local"
+  [ -x "$dir/node_modules/.bin/gitlab-ci-local" ] && return 0
+  echo "install-deps: npm ci gitlab-ci-local into $dir" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
 if [ ${#missing[@]} -eq 0 ]; then
+  install_gitlab_ci_local
   exit 0
 fi
 echo "install-deps: installing ${missing[*]}" >&2
@@ -62,3 +77,4 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_gitlab_ci_local

@@ -29,7 +29,7 @@ configure() { # configure DIR CMAKE_ARGS...
   local dir=$1
   shift
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DBTFPACK_WERROR=ON "$@" >/dev/null
+    -DBTFPACK_WERROR=ON -DBTFPACK_TEST_HOOKS=ON "$@" >/dev/null
 }
 build_and_test() { # build_and_test DIR: build, then run every test
   cmake --build "$1" -j"$jobs"

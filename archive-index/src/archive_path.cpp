@@ -75,6 +75,23 @@ Result<IndexEntry> parse_archive_path(std::string_view rel) {
   e.arch = std::string(comps[2]);
   e.release = std::string(file.substr(0, file.size() - SUFFIX.size()));
   e.path = std::string(rel);
+  // The bundle holds each part as a field of 1..255 printable ASCII bytes
+  // without spaces (docs/bundle-format.md): a name it cannot hold is refused
+  // here, where the scan skips it with this reason, not after every kernel
+  // was minimized.
+  for (auto [what, v] :
+       {std::pair<const char *, const std::string *>{"distro", &e.distro},
+        {"version", &e.version},
+        {"arch", &e.arch},
+        {"release", &e.release}}) {
+    bool ok = v->size() <= 255;
+    for (unsigned char c : *v)
+      ok = ok && c > 0x20 && c < 0x7f;
+    if (!ok)
+      return bad_path(rel, std::string(what) + " '" + *v +
+                               "' is not 1..255 printable ASCII bytes "
+                               "without spaces, which a bundle cannot hold");
+  }
   return e;
 }
 

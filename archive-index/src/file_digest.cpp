@@ -43,17 +43,11 @@ Result<std::string> finish_md(EVP_MD_CTX *ctx,
 Result<FileDigest> digest_file(const std::filesystem::path &path,
                                bool want_sha256, bool want_git_blob,
                                std::vector<unsigned char> &buf) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!fd)
-    return make_error(errno == ENOENT ? Errc::not_found : Errc::io,
-                      "open " + path.string() + ": " + errno_message(errno));
+  BTFPACK_TRY(fd, open_regular_file(path));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0)
     return make_error(Errc::io,
                       "stat " + path.string() + ": " + errno_message(errno));
-  if (!S_ISREG(st.st_mode))
-    return make_error(Errc::invalid_argument,
-                      path.string() + ": not a regular file");
   FileDigest d;
   d.size = static_cast<std::uint64_t>(st.st_size);
   d.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +

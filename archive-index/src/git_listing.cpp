@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "btfpack/archive_index.h"
-#include "json_parse.h"
+#include "btfpack/json_parse.h"
 
 namespace btfpack {
 

@@ -8,8 +8,8 @@
 
 #include "btfpack/archive_index.h"
 #include "btfpack/file_util.h"
+#include "btfpack/json_parse.h"
 #include "index_fast_reader.h"
-#include "json_parse.h"
 
 namespace btfpack {
 

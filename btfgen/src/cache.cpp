@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "btfpack/file_util.h"
+#include "btfpack/json_parse.h"
 #include "fast_write.h"
 #include "json_codec.h"
 
@@ -59,11 +60,11 @@ std::optional<EntryResult> Cache::get(const std::string &key) const {
   auto text = read_text_file(p, 16u << 20);
   if (!text.ok())
     return std::nullopt;
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded())
+  auto j = parse_json(*text, p.string());
+  if (!j.ok())
     return std::nullopt;
   EntryResult r;
-  if (!entry_outcome_from_json(j, r))
+  if (!entry_outcome_from_json(*j, r))
     return std::nullopt;
   if (r.status == Status::ok) {
     // A blob that did not survive (crash, disk, hand edit) is a miss.

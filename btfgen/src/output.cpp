@@ -10,6 +10,7 @@
 #include <set>
 
 #include "btfpack/file_util.h"
+#include "btfpack/json_parse.h"
 #include "fast_write.h"
 #include "json_codec.h"
 
@@ -178,7 +179,8 @@ Result<MergeResult> merge_shards(const std::vector<fs::path> &shards,
     fs::path rp = dir / REPORT_NAME;
     const std::string where = "shard " + dir.string();
     BTFPACK_TRY(text, read_text_file(rp, 256u << 20));
-    json j = json::parse(text, nullptr, false);
+    auto parsed = parse_json(text, rp.string());
+    json j = parsed ? std::move(*parsed) : json(json::value_t::discarded);
     if (j.is_discarded() || !j.is_object() || j.value("schema", 0) != 1)
       return make_error(Errc::corrupt, where + ": " + rp.string() +
                                            " is not a btfpack gen report "

@@ -92,11 +92,11 @@ std::string signal_text(int sig) {
 
 // input_problem checks the magic: raw BTF (either byte order) or an ELF.
 std::string input_problem(const fs::path &p) {
-  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd)
-    return "open " + p.string() + ": " + errno_message(errno);
+  auto fd = open_regular_file(p);
+  if (!fd.ok())
+    return "input BTF: " + fd.error().message;
   unsigned char m[4] = {};
-  ssize_t n = ::read(fd.get(), m, sizeof m);
+  ssize_t n = ::read(fd->get(), m, sizeof m);
   if (n < 4)
     return "input BTF " + p.string() + " is empty or truncated";
   if ((m[0] == 0x9f && m[1] == 0xeb) || (m[0] == 0xeb && m[1] == 0x9f))
@@ -436,10 +436,8 @@ Result<GenRun> run_gen(const GenOptions &opts) {
   // every kernel it applies to fails with its reason.
   std::set<std::string> seen;
   for (const auto &p : opts.objects) {
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec))
-      return make_error(Errc::not_found,
-                        "object " + p.string() + ": no such file");
+    if (auto fd = open_regular_file(p); !fd.ok())
+      return make_error(fd.error().code, "object: " + fd.error().message);
     std::string ov;
     if (auto it = opts.object_arch.find(p.string());
         it != opts.object_arch.end())

@@ -190,10 +190,10 @@ Result<fs::path> unpack_btf_tar_xz(const fs::path &archive,
   ArchivePtr a = new_reader();
   if (!a)
     return make_error(Errc::internal, where + ": archive_read_new failed");
-  UniqueFd in(::open(archive.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in)
-    return make_error(errno == ENOENT ? Errc::not_found : Errc::io,
-                      where + ": " + errno_message(errno));
+  auto opened = open_regular_file(archive);
+  if (!opened.ok())
+    return make_error(opened.error().code, "unpack: " + opened.error().message);
+  UniqueFd in = std::move(*opened);
   if (archive_read_open_fd(a.get(), in.get(), 1 << 16) != ARCHIVE_OK)
     return make_error(Errc::corrupt, where + ": not an xz-compressed tar: " +
                                          (archive_error_string(a.get())

@@ -4,13 +4,16 @@
  * rodata -> load -> attach -> poll -> print) printing the scheduler state
  * of tasks as they are switched out. It runs on kernels without BTF through
  * btfpack: the only differences from a libbpf-tools tool are the include
- * below (was "btf_helpers.h") and linking btfpack_runtime (was
- * btf_helpers.o and the embedded min_core_btfs.tar.gz).
+ * below (was "btf_helpers.h"), the opts naming the skeleton's object for
+ * the staleness check and the environment as a trust root (use_env), and
+ * linking libbtfpack (was btf_helpers.o and the embedded
+ * min_core_btfs.tar.gz).
  *
  *   taskstate -c COMM_PREFIX [-n COUNT] [-t SECONDS] [-v]
  *
  * The BTF comes from the installed bundle (/var/lib/btfpack/current,
- * keys in /etc/btfpack/keys; $BTFPACK_STORE, $BTFPACK_KEYS_DIR move them).
+ * keys in /etc/btfpack/keys; $BTFPACK_STORE, $BTFPACK_KEYS_DIR move them,
+ * as this tool opts in with use_env).
  */
 #include <errno.h>
 #include <signal.h>
@@ -85,7 +88,12 @@ int main(int argc, char **argv) {
   }
   btfpack_route_libbpf_logs(verbose);
 
-  err = ensure_core_btf(&open_opts);
+  /* The bytes the skeleton embeds: a bundle made for another build of
+   * this program is refused (-ESTALE) instead of loading wrong offsets. */
+  struct btfpack_object self = {"taskstate.bpf.o", NULL, 0};
+  self.data = taskstate_bpf__elf_bytes(&self.size);
+  BTFPACK_OPTS(bopts, .objects = &self, .objects_cnt = 1, .use_env = 1);
+  err = btfpack_ensure_core_btf_opts(&open_opts, &bopts);
   if (err) {
     fprintf(stderr, "failed to fetch necessary BTF for CO-RE: %s\n",
             btfpack_last_error());

@@ -52,10 +52,7 @@ ContentDigest::Hex ContentDigest::finish() {
 
 Result<void> ContentDigest::feed_file(const std::filesystem::path &path,
                                       std::uint64_t len) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd)
-    return make_error(Errc::io,
-                      "open " + path.string() + ": " + errno_message(errno));
+  BTFPACK_TRY(fd, open_regular_file(path));
   std::vector<char> buf(1 << 18);
   while (len > 0) {
     std::size_t want =

@@ -18,6 +18,7 @@
 #include "content_digest.h"
 #include "curl_common.h"
 #include "fetch_paths.h"
+#include "listing.h"
 #include "transfer_engine.h"
 
 namespace btfpack {
@@ -39,14 +40,28 @@ struct Verified {
   bool rehashed = false; // the index could not vouch for it
 };
 
-Result<Index> listing_for(const FetchOptions &opts, std::string &source) {
+Result<Index> listing_for(const FetchOptions &opts, FetchReport &report) {
+  std::string &source = report.listing_source;
+  if (!is_local_source(opts.from)) {
+    BTFPACK_TRY(plan,
+                plan_listing(opts.from, opts.listing, opts.transport.github));
+    source = plan.url;
+    auto index = load_listing_cached(plan.url, opts.transport, opts.to,
+                                     plan.repo, report.listing_not_modified);
+    if (!index && plan.derived && !plan.repo)
+      return make_error(
+          index.error().code,
+          index.error().message + " (" + opts.from + " is not a " +
+              opts.transport.github.raw_url +
+              " URL, so btfpack asks the server for its index.json, the "
+              "file `btfpack index DIR` writes into a mirror: publish one "
+              "there, or give the listing with --listing URL|FILE, "
+              "archive.listing in btfpack.json)");
+    return index;
+  }
   if (!opts.listing.empty()) {
     source = opts.listing;
     return load_listing(opts.listing, opts.transport);
-  }
-  if (!is_local_source(opts.from)) {
-    source = DEFAULT_LISTING_URL;
-    return load_listing(source, opts.transport);
   }
   // A local source lists itself: scan it, reusing its index for the
   // digests of files that did not change.
@@ -60,6 +75,9 @@ Result<Index> listing_for(const FetchOptions &opts, std::string &source) {
     if (r) {
       prev = std::move(r).value();
       so.previous = &prev;
+    } else {
+      log::warn("source ", dir.string(), ": ", r.error().message,
+                ": hashing every file");
     }
   }
   BTFPACK_TRY(scan, scan_mirror(dir, so));
@@ -163,7 +181,7 @@ Result<FetchReport> fetch_archive(const FetchOptions &opts) {
                           std::to_string(opts.jobs));
   BTFPACK_CHECK(curl_init());
 
-  BTFPACK_TRY(listing, listing_for(opts, report.listing_source));
+  BTFPACK_TRY(listing, listing_for(opts, report));
   for (const auto &e : listing.entries) {
     std::string why = unsafe_path_reason(e.path);
     if (!why.empty())

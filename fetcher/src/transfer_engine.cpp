@@ -210,9 +210,16 @@ void Engine::start(std::size_t job) {
   curl_easy_setopt(e, CURLOPT_HEADERDATA, a.get());
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, a->errbuf);
   curl_easy_setopt(e, CURLOPT_PRIVATE, a.get());
-  if (have > 0)
+  // Over HTTP the resume is a plain Range header: with RESUME_FROM libcurl
+  // fails a 200 answer (CURLE_RANGE_ERROR) before on_write sees it, and a
+  // server that ignores Range could never be fetched from. on_write decides:
+  // 206 from the right offset appends, 200 starts the file over.
+  std::string range = std::to_string(have) + "-";
+  if (have > 0 && a->is_file_url)
     curl_easy_setopt(e, CURLOPT_RESUME_FROM_LARGE,
                      static_cast<curl_off_t>(have));
+  else if (have > 0)
+    curl_easy_setopt(e, CURLOPT_RANGE, range.c_str());
   out_[job].attempts++;
   if (out_[job].attempts > 1)
     log::debug("fetch ", j.entry.path, ": attempt ", out_[job].attempts,

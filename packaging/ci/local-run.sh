@@ -5,6 +5,8 @@
 # workflows beside this script call it for each step, and
 # tests/packaging runs it locally, so the test proves what CI runs.
 #
+#   local-run.sh install        bpftool and jq from Debian, btfpack from its
+#                               .deb (run as root in the Debian 12 image)
 #   local-run.sh shard K N      gen for shard K of N  -> $OUT/shards/K/
 #   local-run.sh merge          shards -> signed bundle + coverage report
 #   local-run.sh single         the same bundle on one machine (no shards)
@@ -25,7 +27,51 @@
 #                    sets it from the last commit when unset)
 #   BTFPACK_BUILD_ARGS  extra `btfpack build` arguments for every step
 #                    (e.g. --bundle-version 42 --no-fetch)
+#   BTFPACK_DEB      (install) the btfpack .deb: a path in your repository
+#                    or a URL. Default: ci/btfpack_*.deb if you committed
+#                    one, else the release asset of btfpack's own release
+#                    $BTFPACK_VERSION on GitHub:
+#                    https://github.com/btfpack/btfpack/releases/download/
+#                    v$BTFPACK_VERSION/btfpack_$BTFPACK_VERSION-1_amd64.deb
+#   BTFPACK_VERSION  (install) which btfpack release (default 0.1.0)
+#   BTFPACK_INSTALL  skip: install nothing (the image has it; btfpack's own
+#                    test suite, which runs the pipeline with a shell
+#                    executor on a machine that has btfpack and bpftool)
 set -euo pipefail
+
+step_install() {
+  if [ "${BTFPACK_INSTALL:-}" = skip ]; then
+    echo "local-run: BTFPACK_INSTALL=skip: using $(command -v "${BTFPACK:-btfpack}" || echo "${BTFPACK:-btfpack}") and $(command -v bpftool || echo "bpftool from PATH")"
+    return
+  fi
+  local ver=${BTFPACK_VERSION:-0.1.0} deb=${BTFPACK_DEB:-}
+  if [ -z "$deb" ]; then
+    local committed=(ci/btfpack_*.deb)
+    if [ -f "${committed[0]}" ]; then
+      deb=${committed[0]}
+    else
+      deb=https://github.com/btfpack/btfpack/releases/download/v$ver/btfpack_$ver-1_amd64.deb
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends bpftool jq curl git ca-certificates >/dev/null
+  case $deb in
+  http://* | https://*)
+    curl -fsSL --retry 3 -o /tmp/btfpack.deb "$deb" ||
+      { echo "local-run: cannot download the btfpack .deb from $deb (set BTFPACK_DEB to a path in your repository or a reachable URL)" >&2; exit 1; }
+    deb=/tmp/btfpack.deb ;;
+  esac
+  [ -f "$deb" ] || { echo "local-run: no btfpack .deb at $deb (set BTFPACK_DEB)" >&2; exit 1; }
+  apt-get install -y -qq --no-install-recommends "$(realpath "$deb")" >/dev/null
+  btfpack --version
+  bpftool version | head -n1
+}
+
+if [ "${1:-}" = install ]; then
+  step_install
+  exit 0
+fi
 
 CONFIG=${BTFPACK_CONFIG:-btfpack.json}
 BTFPACK=${BTFPACK:-btfpack}
@@ -114,5 +160,5 @@ case "${1:-}" in
       die "merged bundle differs from the single-machine bundle"
     fi
     ;;
-  *) sed -n '3,30p' "$0" >&2; exit 2 ;;
+  *) sed -n '3,43p' "$0" >&2; exit 2 ;;
 esac

@@ -254,6 +254,7 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
   text.remove_suffix(1);
   Manifest m;
   std::vector<std::uint32_t> depth;
+  std::vector<std::uint64_t> chain_total; // raw bytes of each blob's chain
   std::vector<bool> used;
   std::size_t pos = 0;
   auto next_line = [&](std::string_view &line) {
@@ -367,6 +368,7 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
       b.stored = *stored;
       b.raw = *raw;
       std::uint32_t dep = 0;
+      std::uint64_t chain_raw = b.raw;
       if (f[4] != "-") {
         auto base = parse_u64(f[4]);
         if (!base || *base >= m.blobs.size())
@@ -376,6 +378,11 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
         if (dep > MAX_CHAIN_DEPTH)
           return bad("delta chain deeper than " +
                      std::to_string(MAX_CHAIN_DEPTH));
+        chain_raw = b.raw + chain_total[*base];
+        if (chain_raw > MAX_CHAIN_RAW)
+          return bad("delta chain decompresses to " +
+                     std::to_string(chain_raw) + " bytes (limit " +
+                     std::to_string(MAX_CHAIN_RAW) + ")");
       }
       b.offset = offset;
       offset += b.stored;
@@ -383,6 +390,7 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
         return bad("blobs larger than the file size limit");
       m.blobs.push_back(b);
       depth.push_back(dep);
+      chain_total.push_back(chain_raw);
     } else if (f[0] == "chunk") {
       if (!m.kernels.empty())
         return bad("\"chunk\" after \"kernel\" lines");

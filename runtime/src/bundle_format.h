@@ -44,6 +44,9 @@ constexpr std::size_t MAX_BLOBS = 1'000'000;
 constexpr std::size_t MAX_OBJECTS = 65536;
 constexpr std::size_t MAX_FIELD = 255;      // one string field, in bytes
 constexpr std::size_t MAX_CHAIN_DEPTH = 32; // reader's limit
+// The raw sizes of a blob and every base down its delta chain, summed: what
+// decoding one blob may decompress (and hold) at most.
+constexpr std::uint64_t MAX_CHAIN_RAW = 256ull << 20;
 constexpr std::size_t WRITER_CHAIN_DEPTH = 12;
 
 // ManifestBlob is one stored blob: its sha256 (of the raw BTF), its stored

@@ -361,18 +361,14 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
 Result<std::unique_ptr<Source>> file_source(const std::filesystem::path &path) {
   auto src = std::make_unique<FdSource>();
   src->name = path.string();
-  src->fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!src->fd)
-    return make_error(errno == ENOENT ? Errc::not_found : Errc::io,
-                      "open bundle " + path.string() + ": " +
-                          errno_message(errno));
+  auto fd = open_regular_file(path);
+  if (!fd.ok())
+    return make_error(fd.error().code, "bundle: " + fd.error().message);
+  src->fd = std::move(*fd);
   struct stat st {};
   if (::fstat(src->fd.get(), &st) != 0)
     return make_error(Errc::io,
                       "stat " + path.string() + ": " + errno_message(errno));
-  if (!S_ISREG(st.st_mode))
-    return make_error(Errc::invalid_argument,
-                      path.string() + ": not a regular file");
   if (static_cast<std::uint64_t>(st.st_size) > MAX_FILE)
     return make_error(Errc::corrupt, path.string() + ": larger than the " +
                                          std::to_string(MAX_FILE) +
@@ -567,22 +563,36 @@ Result<void> Bundle::verify_blobs() const {
   for (const auto &b : blobs)
     for (auto c = b.base; c; c = blobs[*c].base)
       needed[*c]++;
+  // What is kept is bounded too (MAX_CHAIN_RAW): a base that does not fit
+  // is decoded again from its chain when a later blob needs it.
   std::map<std::uint32_t, std::vector<std::uint8_t>> live;
+  std::uint64_t live_bytes = 0;
   for (std::uint32_t i = 0; i < blobs.size(); i++) {
     std::vector<std::uint32_t> chain;
     for (auto c = blobs[i].base; c; c = blobs[*c].base)
       chain.push_back(*c);
     std::vector<std::uint8_t> dict;
     for (auto c = chain.rbegin(); c != chain.rend(); ++c) {
-      const auto &raw = live.at(*c);
-      dict.insert(dict.end(), raw.begin(), raw.end());
+      if (auto it = live.find(*c); it != live.end()) {
+        dict.insert(dict.end(), it->second.begin(), it->second.end());
+      } else {
+        // dict holds exactly the chain below *c: decode *c against it.
+        BTFPACK_TRY(raw, impl_->decode(*c, dict));
+        dict.insert(dict.end(), raw.begin(), raw.end());
+      }
     }
     BTFPACK_TRY(raw, impl_->decode(i, dict));
     for (auto c : chain)
-      if (--needed[c] == 0)
-        live.erase(c);
-    if (needed[i] > 0)
+      if (--needed[c] == 0) {
+        if (auto it = live.find(c); it != live.end()) {
+          live_bytes -= it->second.size();
+          live.erase(it);
+        }
+      }
+    if (needed[i] > 0 && live_bytes + raw.size() <= MAX_CHAIN_RAW) {
+      live_bytes += raw.size();
       live.emplace(i, std::move(raw));
+    }
   }
   return ok();
 }

@@ -207,8 +207,8 @@ Result<std::vector<std::uint8_t>> build_body(const BundleWriter::Impl &impl,
     std::size_t lo = j > BASE_WINDOW ? j - BASE_WINDOW : 0;
     std::size_t hi = std::min(n, std::size_t{j} + BASE_WINDOW + 1);
     for (std::size_t i = lo; i < hi; i++) {
-      if (placed[i])
-        continue;
+      if (placed[i] || dict.size() + raw[i]->size() > MAX_CHAIN_RAW)
+        continue; // placed, or a chain readers refuse to decompress
       BTFPACK_TRY(c, zstd_compress(*raw[i], dict, probe_level(i), true));
       if (c.size() < frame[i].size()) {
         queue.erase({frame[i].size(), static_cast<std::uint32_t>(i)});

@@ -24,11 +24,16 @@ bool rooted(const fs::path &root) {
   return !root.empty() && root != "/";
 }
 
+constexpr int MAX_LINK_HOPS = 32; // as the kernel's MAXSYMLINKS=40, smaller
+
 // in_root maps an absolute host path into host_root, following symlinks
 // inside the root: /etc/os-release is usually a symlink to
 // ../usr/lib/os-release, and an absolute target must not escape into the
-// container's own files.
-fs::path in_root(const fs::path &root, const fs::path &abs) {
+// container's own files. Every symlink on the way is resolved here, so the
+// path returned has none left to follow (the caller opens it with
+// Symlinks::refuse); beyond MAX_LINK_HOPS links the lookup fails with ELOOP
+// rather than leave a link for the kernel to follow out of the root.
+Result<fs::path> in_root(const fs::path &root, const fs::path &abs) {
   if (!rooted(root))
     return abs;
   std::vector<std::string> todo;
@@ -49,10 +54,18 @@ fs::path in_root(const fs::path &root, const fs::path &abs) {
     fs::path next = cur / c;
     std::error_code ec;
     auto st = fs::symlink_status(root / next, ec);
-    if (!ec && fs::is_symlink(st) && ++hops <= 32) {
+    if (!ec && fs::is_symlink(st)) {
+      if (++hops > MAX_LINK_HOPS)
+        return make_error(Errc::invalid_argument,
+                          "resolve " + (root / abs.relative_path()).string() +
+                              " inside host root " + root.string() +
+                              ": more than " + std::to_string(MAX_LINK_HOPS) +
+                              " symbolic links (" + errno_message(ELOOP) +
+                              "); refused");
       fs::path target = fs::read_symlink(root / next, ec);
       if (ec)
-        return root / next;
+        return make_error(Errc::io, "read link " + (root / next).string() +
+                                        ": " + ec.message());
       std::vector<std::string> parts;
       for (const auto &p : target.relative_path())
         parts.push_back(p.string());
@@ -67,16 +80,57 @@ fs::path in_root(const fs::path &root, const fs::path &abs) {
   return root / cur;
 }
 
+// links_for: inside a host root every link was resolved by in_root, so the
+// final component must not be one (a link swapped in meanwhile is refused).
+Symlinks links_for(const fs::path &root) {
+  return rooted(root) ? Symlinks::refuse : Symlinks::follow;
+}
+
+// host_file maps a host path under the root; when the root has no such file
+// and fallback is set, the container's own file (the kernel is shared, so
+// /proc and /sys tell the truth from inside the container too).
+Result<fs::path> host_file(const fs::path &root, const char *abs,
+                           bool fallback) {
+  BTFPACK_TRY(p, in_root(root, abs));
+  std::error_code ec;
+  if (fallback && rooted(root) && !fs::exists(fs::symlink_status(p, ec)))
+    return fs::path(abs);
+  return p;
+}
+
+// native_btf_problem: empty when path is a regular file starting with a
+// BTF header (magic 0xeb9f, version 1); "absent" when there is nothing;
+// else what is wrong (a FIFO or a directory is not native BTF).
+std::string native_btf_problem(const fs::path &path, Symlinks links) {
+  auto fd = open_regular_file(path, links);
+  if (!fd.ok())
+    return fd.error().code == Errc::not_found ? "absent" : fd.error().message;
+  unsigned char hdr[4] = {};
+  ssize_t n = ::read(fd->get(), hdr, sizeof hdr);
+  if (n != static_cast<ssize_t>(sizeof hdr))
+    return "shorter than a BTF header";
+  bool le = hdr[0] == 0x9f && hdr[1] == 0xeb,
+       be = hdr[0] == 0xeb && hdr[1] == 0x9f;
+  if (!le && !be)
+    return "no BTF magic (0xeb9f) at its start";
+  if (hdr[2] != 1)
+    return "BTF version " + std::to_string(hdr[2]) + ", want 1";
+  return {};
+}
+
 Fact fact(std::string value, std::string source) {
   return Fact{std::move(value), std::move(source)};
 }
 
 // read_build_id finds the GNU build-id note (NT_GNU_BUILD_ID, 3) in the
 // kernel's notes (a sequence of Elf_Nhdr records, 4-byte aligned).
-std::string read_build_id(const fs::path &notes) {
-  auto data = read_file(notes, 64 * 1024);
-  if (!data.ok())
+std::string read_build_id(const fs::path &notes, Symlinks links,
+                          std::string &why) {
+  auto data = read_file(notes, 64 * 1024, links);
+  if (!data.ok()) {
+    why = data.error().message;
     return {};
+  }
   const auto &d = *data;
   std::size_t off = 0;
   auto u32 = [&](std::size_t o) {
@@ -103,24 +157,35 @@ std::string read_build_id(const fs::path &notes) {
 void add_os_release(HostFacts &h, const HostOptions &opts) {
   std::vector<fs::path> tried;
   std::optional<fs::path> chosen;
+  bool failed = false;
   std::string src_prefix;
   if (opts.os_release_file) {
     chosen = *opts.os_release_file;
     src_prefix = "--os-release ";
   } else {
     for (const char *p : {"/etc/os-release", "/usr/lib/os-release"}) {
-      fs::path full = in_root(opts.host_root, p);
-      tried.push_back(full);
+      auto full = in_root(opts.host_root, p);
+      if (!full.ok()) {
+        // A link loop: refused, and not passed over for the next file.
+        h.warnings.push_back(full.error().message);
+        h.os_release_file = fact("", "unusable: " + full.error().message);
+        failed = true;
+        break;
+      }
+      tried.push_back(*full);
       std::error_code ec;
-      if (fs::exists(full, ec)) {
-        chosen = full;
+      if (fs::exists(fs::symlink_status(*full, ec))) {
+        chosen = *full;
         break;
       }
     }
   }
   Result<OsRelease> os = make_error(Errc::not_found, "");
-  if (chosen) {
-    os = read_os_release(*chosen);
+  if (failed) {
+  } else if (chosen) {
+    os = read_os_release(*chosen, opts.os_release_file
+                                      ? Symlinks::follow
+                                      : links_for(opts.host_root));
     if (os.ok()) {
       h.os_release_file =
           fact(chosen->string(),
@@ -233,40 +298,55 @@ Result<HostFacts> detect_host(const HostOptions &opts) {
   if (opts.native_btf) {
     h.native_btf = fact(*opts.native_btf ? "yes" : "no", "override");
   } else {
-    fs::path p = in_root(opts.host_root, "/sys/kernel/btf/vmlinux");
-    std::error_code ec;
     // A host root without /sys mounted: the kernel is shared, so the
     // container's own /sys tells the truth.
-    if (rooted(opts.host_root) &&
-        !fs::exists(in_root(opts.host_root, "/sys/kernel"), ec))
-      p = "/sys/kernel/btf/vmlinux";
-    bool yes = fs::exists(p, ec);
-    h.native_btf = fact(yes ? "yes" : "no", p.string());
+    Result<fs::path> p = fs::path("/sys/kernel/btf/vmlinux");
+    auto sys = in_root(opts.host_root, "/sys/kernel");
+    std::error_code ec;
+    if (!sys.ok())
+      p = sys.error();
+    else if (!rooted(opts.host_root) ||
+             fs::exists(fs::symlink_status(*sys, ec)))
+      p = in_root(opts.host_root, "/sys/kernel/btf/vmlinux");
+    if (!p.ok()) {
+      h.native_btf = fact("no", "unusable: " + p.error().message);
+      h.warnings.push_back(p.error().message);
+    } else {
+      std::string why = native_btf_problem(*p, links_for(opts.host_root));
+      h.native_btf =
+          fact(why.empty() ? "yes" : "no",
+               why.empty() || why == "absent" ? p->string()
+                                              : p->string() + " (" + why + ")");
+      if (!why.empty() && why != "absent")
+        h.warnings.push_back("native BTF " + p->string() + ": " + why);
+    }
   }
 
   for (const char *pv : {"/proc/version"}) {
-    fs::path p = in_root(opts.host_root, pv);
-    std::error_code ec;
-    if (rooted(opts.host_root) && !fs::exists(p, ec))
-      p = pv;
-    auto t = read_text_file(p, 4096);
+    auto p = host_file(opts.host_root, pv, true);
+    if (!p.ok()) {
+      h.proc_version = fact("", "unreadable: " + p.error().message);
+      continue;
+    }
+    auto t = read_text_file(*p, 4096, links_for(opts.host_root));
     if (t.ok()) {
       std::string s = *t;
       while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
         s.pop_back();
-      h.proc_version = fact(s, p.string());
+      h.proc_version = fact(s, p->string());
     } else {
       h.proc_version = fact("", "unreadable: " + t.error().message);
     }
   }
   {
-    fs::path p = in_root(opts.host_root, "/sys/kernel/notes");
-    std::error_code ec;
-    if (rooted(opts.host_root) && !fs::exists(p, ec))
-      p = "/sys/kernel/notes";
-    std::string id = read_build_id(p);
-    h.build_id = id.empty() ? fact("", "unreadable or absent: " + p.string())
-                            : fact(id, p.string());
+    auto p = host_file(opts.host_root, "/sys/kernel/notes", true);
+    std::string why, id;
+    if (p.ok())
+      id = read_build_id(*p, links_for(opts.host_root), why);
+    else
+      why = p.error().message;
+    h.build_id = id.empty() ? fact("", "unreadable or absent: " + why)
+                            : fact(id, p->string());
   }
   return h;
 }

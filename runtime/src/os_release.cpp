@@ -146,9 +146,10 @@ Result<OsRelease> parse_os_release(std::string_view text,
   return os;
 }
 
-Result<OsRelease> read_os_release(const std::filesystem::path &path) {
+Result<OsRelease> read_os_release(const std::filesystem::path &path,
+                                  Symlinks links) {
   // One byte over the limit so parse_os_release reports the size.
-  auto text = read_text_file(path, OS_RELEASE_MAX_BYTES + 1);
+  auto text = read_text_file(path, OS_RELEASE_MAX_BYTES + 1, links);
   if (!text.ok()) {
     auto e = text.error();
     if (e.code == Errc::corrupt)

@@ -13,21 +13,42 @@ namespace btfpack {
 
 namespace fs = std::filesystem;
 
+namespace {
+// keys_in_dir lists every *.pub in dir, sorted; none is an error.
+Result<std::vector<fs::path>> keys_in_dir(const fs::path &dir) {
+  std::vector<fs::path> paths;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec))
+    if (it->path().extension() == paths::KEY_SUFFIX)
+      paths.push_back(it->path());
+  std::sort(paths.begin(), paths.end());
+  if (paths.empty())
+    return make_error(Errc::not_found,
+                      "no trusted keys: no *.pub in " + dir.string() +
+                          (ec ? " (" + ec.message() + ")" : "") +
+                          "; pass --key PUB or install a key there");
+  return paths;
+}
+} // namespace
+
+// A --key that names a directory means every *.pub in it, wherever keys are
+// taken (resolve, explain, install, list, verify).
 Result<std::vector<std::pair<fs::path, PublicKey>>>
 load_trusted_keys(const std::vector<fs::path> &files, const fs::path &dir) {
-  std::vector<fs::path> paths = files;
-  if (paths.empty()) {
+  std::vector<fs::path> paths;
+  if (files.empty()) {
+    BTFPACK_TRY(found, keys_in_dir(dir));
+    paths = std::move(found);
+  }
+  for (const auto &f : files) {
     std::error_code ec;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
-         it.increment(ec))
-      if (it->path().extension() == paths::KEY_SUFFIX)
-        paths.push_back(it->path());
-    std::sort(paths.begin(), paths.end());
-    if (paths.empty())
-      return make_error(Errc::not_found,
-                        "no trusted keys: no *.pub in " + dir.string() +
-                            (ec ? " (" + ec.message() + ")" : "") +
-                            "; pass --key PUB or install a key there");
+    if (fs::is_directory(f, ec)) {
+      BTFPACK_TRY(found, keys_in_dir(f));
+      paths.insert(paths.end(), found.begin(), found.end());
+    } else {
+      paths.push_back(f);
+    }
   }
   std::vector<std::pair<fs::path, PublicKey>> out;
   for (const auto &p : paths) {

@@ -22,6 +22,10 @@ namespace btfpack {
 
 namespace fs = std::filesystem;
 
+namespace test_hooks {
+void (*install_step)(int) = nullptr;
+} // namespace test_hooks
+
 namespace {
 
 constexpr std::string_view kSuffix = ".btfpack";
@@ -35,17 +39,14 @@ constexpr const char *kHighest = "highest-version";
 const std::string kBundles = paths::BUNDLES_SUBDIR;
 constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
 
-// crash_point kills the process at step `n` of an install when
-// BTFPACK_TEST_CRASH_AT=n: the crash-consistency tests use it to stop the
-// store at every step. SIGKILL, not an exception: nothing gets to clean up,
-// as after a power cut.
+// crash_point(n) marks step `n` of an install for the crash-consistency
+// tests: a test build of the `btfpack` program installs a hook
+// (cli/test_hooks.cpp, CMake option BTFPACK_TEST_HOOKS) that SIGKILLs the
+// process at the step its environment names. The library itself holds no
+// hook: a release build, and libbtfpack in any build, only sees nullptr.
 void crash_point(int n) {
-  static const int at = [] {
-    const char *v = std::getenv("BTFPACK_TEST_CRASH_AT");
-    return v ? std::atoi(v) : 0;
-  }();
-  if (at == n)
-    ::raise(SIGKILL);
+  if (auto *h = test_hooks::install_step)
+    h(n);
 }
 
 Error sys_error(const std::string &what, const fs::path &path) {
@@ -254,19 +255,13 @@ Result<void> write_all(int fd, const char *data, std::size_t len,
 // fsyncs it; the caller verifies that copy, so what is installed is exactly
 // what was verified, whatever happens to `src` meanwhile.
 Result<fs::path> copy_into_store(const fs::path &src, const fs::path &dir) {
-  UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) {
-    int err = errno;
-    return make_error(err == ENOENT ? Errc::not_found : Errc::io,
-                      "open bundle " + src.string() + ": " +
-                          errno_message(err));
-  }
+  auto opened = open_regular_file(src);
+  if (!opened.ok())
+    return make_error(opened.error().code, "bundle: " + opened.error().message);
+  UniqueFd in = std::move(*opened);
   struct stat st {};
   if (::fstat(in.get(), &st) != 0)
     return sys_error("stat", src);
-  if (!S_ISREG(st.st_mode))
-    return make_error(Errc::invalid_argument,
-                      src.string() + " is not a regular file");
   auto size = static_cast<std::uint64_t>(st.st_size);
   if (size > kMaxBundleBytes)
     return make_error(Errc::corrupt, "bundle " + src.string() + " is " +
@@ -456,6 +451,22 @@ Result<InstallResult> Store::install(const fs::path &bundle,
   crash_point(7);
   BTFPACK_CHECK(fsync_dir(bdir));
   crash_point(8);
+  // The high-water mark is raised (durably) before `current` moves: when it
+  // cannot be written, nothing has changed and the error says so. A crash
+  // between the two leaves the mark above current, which only refuses more.
+  if (version > highest) {
+    auto w = write_file_atomic(dir_ / kHighest, std::to_string(version) + "\n",
+                               0644);
+    if (!w) {
+      if (!(prev && *prev == final_name))
+        ::unlink(final_path.c_str());
+      return make_error(
+          w.error().code,
+          "install " + bundle.string() + ": cannot raise the rollback mark: " +
+              w.error().message + "; nothing changed, " +
+              (cur ? *cur + " is still current" : "no bundle is current"));
+    }
+  }
   if (cur) {
     BTFPACK_CHECK(replace_link(dir_, kPrevious, *cur));
     prev = cur;
@@ -465,11 +476,6 @@ Result<InstallResult> Store::install(const fs::path &bundle,
   crash_point(10);
   BTFPACK_CHECK(fsync_dir(dir_));
   crash_point(11);
-  // Raised after the swap: a crash before this leaves the mark lower than
-  // current, and install compares against current as well.
-  if (version > highest)
-    BTFPACK_CHECK(write_file_atomic(dir_ / kHighest,
-                                    std::to_string(version) + "\n", 0644));
   remove_unreferenced(bdir, final_name, prev);
   (void)fsync_dir(bdir);
   crash_point(13);

@@ -47,6 +47,12 @@ TEST(ArchivePath, RejectsWithReason) {
       {"ubuntu//x86_64/5.4.0-1.btf.tar.xz", "empty path component"},
       {"ubuntu/20.04/x86_64/5.4.0-1.btf.tar.xz/", "empty path component"},
       {"ubuntu/20.04/x86_64/5.4\n.btf.tar.xz", "control character"},
+      // Names a bundle cannot hold (bug: accepted, then gen failed at the
+      // end with every kernel minimized).
+      {"my distro/12/x86_64/6.1.0-1-amd64.btf.tar.xz", "distro 'my distro'"},
+      {"d\xc3\xa9bian/12/x86_64/6.1.0-1-amd64.btf.tar.xz", "a bundle cannot"},
+      {"debian/1 2/x86_64/6.1.0-1-amd64.btf.tar.xz", "version '1 2'"},
+      {"debian/12/x86_64/6.1.0 1.btf.tar.xz", "release '6.1.0 1'"},
   };
   for (const auto &b : bad) {
     SCOPED_TRACE(b.path);

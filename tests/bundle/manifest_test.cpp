@@ -155,6 +155,37 @@ TEST_F(CraftedTest, AbsurdSizesAndCountsRefusedBeforeAllocating) {
   }
 }
 
+// A 6-deep delta chain of 256 MiB blobs is within the depth and per-blob
+// limits but would decompress 1.5 GiB to read one blob (verify took 15 s and
+// 4.2 GB): refused when the manifest is read, before any blob is touched.
+TEST_F(CraftedTest, DeltaChainDecompressingPastItsBoundIsRefused) {
+  std::string m = HEAD;
+  std::vector<std::vector<std::uint8_t>> frames;
+  const std::uint64_t raw = MAX_BLOB_RAW;
+  for (int i = 0; i < 6; i++) {
+    auto fr = frame("blob-" + std::to_string(i));
+    m += "blob\t" + to_hex(sha256("blob-" + std::to_string(i))) + "\t" +
+         std::to_string(fr.size()) + "\t" + std::to_string(raw) + "\t" +
+         (i == 0 ? std::string("-") : std::to_string(i - 1)) + "\n";
+    frames.push_back(fr);
+  }
+  for (int i = 0; i < 6; i++)
+    m += "kernel\tu\t1\tx86_64\tr" + std::to_string(100 + i) + "\t" +
+         std::to_string(i) + "\n";
+  auto b = open(craft(m, frames));
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code, Errc::corrupt);
+  EXPECT_NE(b.error().message.find("delta chain decompresses to"),
+            std::string::npos)
+      << b.error().message;
+  // One blob of the full size alone is fine as far as the manifest goes.
+  auto one = parse_manifest(HEAD + "blob\t" + to_hex(sha256(std::string("x"))) +
+                                "\t9\t" + std::to_string(raw) +
+                                "\t-\nkernel\tu\t1\tx86_64\tr1\t0\n",
+                            "one");
+  EXPECT_TRUE(one.ok()) << one.error().message;
+}
+
 TEST_F(CraftedTest, ManifestRulesAreEnforced) {
   auto f = frame("AAAA-btf");
   auto g = frame("CCCC-btf");

@@ -13,6 +13,7 @@
 
 #include "btfpack/bundle.h"
 #include "btfpack/file_util.h"
+#include "btfpack/host.h"
 #include "btfpack/keys.h"
 #include "test_util.h"
 
@@ -37,11 +38,9 @@ std::vector<std::string> required_files() {
           "usr/" + lib + "/cmake/btfpack/btfpackConfig.cmake",
           "usr/" + lib + "/cmake/btfpack/btfpackConfigVersion.cmake",
           "usr/" + lib + "/cmake/btfpack/btfpackTargets.cmake",
-          "usr/include/btfpack/bundle.h",
-          "usr/include/btfpack/keys.h",
-          "usr/include/btfpack/store.h",
-          "usr/include/btfpack/paths.h",
-          "usr/include/btfpack/kernel_release.h",
+          "usr/" + lib + "/libbtfpack.a",
+          "usr/include/btfpack/btfpack.h",
+          "usr/include/btfpack/btf_helpers.h",
           "usr/share/man/man1/btfpack.1",
           "usr/share/btfpack/btfpack.json",
           "usr/share/btfpack/ci/local-run.sh",
@@ -167,6 +166,16 @@ TEST(Package, RpmFileListAndScripts) {
   r = sh("rpm -qp --qf '%{NAME} %{VERSION} %{LICENSE}' '" + rpm.string() +
          "' 2>/dev/null");
   EXPECT_EQ(r.out, std::string("btfpack ") + BTFPACK_VERSION + " Apache-2.0");
+  // Our description, not CPack's placeholder; a payload rpm < 4.14 (CentOS
+  // 7, Amazon Linux 2) can read.
+  r = sh("rpm -qp --qf '%{DESCRIPTION}|%{PAYLOADCOMPRESSOR}' '" +
+         rpm.string() + "' 2>/dev/null");
+  EXPECT_NE(r.out.find("signed bundle of minimized BTFs"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("no package description"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("|gzip"), std::string::npos) << r.out;
+  r = sh("rpm -qpR '" + rpm.string() + "' 2>/dev/null");
+  EXPECT_EQ(r.out.find("PayloadIsZstd"), std::string::npos) << r.out;
 }
 
 TEST(Package, TarballUnpacksAtRoot) {
@@ -202,25 +211,56 @@ TEST(Package, ThirdPartyBuildsAgainstInstalledPackage) {
          (t / "scratch.o").string() + "'");
   ASSERT_EQ(r.status, 0) << r.err;
 
-  // CMake: find_package(btfpack) -> btfpack::runtime.
+  // Public headers only: the C API and the libbpf-tools drop-in.
+  std::set<std::string> headers;
+  for (const auto &e : fs::directory_iterator(prefix / "include/btfpack"))
+    headers.insert(e.path().filename().string());
+  EXPECT_EQ(headers, (std::set<std::string>{"btfpack.h", "btf_helpers.h"}));
+  ASSERT_TRUE(fs::exists(libdir / "libbtfpack.a"));
+
+  // A bundle for this host holding that BTF, signed with a fresh key.
+  auto host = detect_host();
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  ASSERT_TRUE(host->os_id.present());
+  auto blob = read_file(btf);
+  auto key = SecretKey::generate();
+  ASSERT_TRUE(blob.ok() && key.ok());
+  auto pub = t / "k.pub";
+  ASSERT_TRUE(write_file_atomic(pub, key->public_key().to_minisign()).ok());
+  BundleMeta meta;
+  meta.name = "consumer";
+  meta.version = 7;
+  BundleWriter w(meta);
+  ASSERT_TRUE(w.add({host->os_id.value, host->os_version_id.value,
+                     host->arch.value, host->kernel_release.value},
+                    *blob)
+                  .ok());
+  auto bundle = t / "c.btfpack";
+  ASSERT_TRUE(w.write(bundle, *key).ok());
+  const std::string args =
+      " '" + bundle.string() + "' '" + pub.string() + "' '" + btf.string() + "'";
+
+  // CMake: find_package(btfpack) -> btfpack::runtime and, outside sanitizer
+  // builds (ASan cannot link static executables), btfpack::runtime_static.
   auto src = test::source_dir() / "tests/packaging/consumer";
   auto bld = t / "consumer-build";
   // Same compilers as this build; in sanitizer builds also the same
   // sanitizers, since the installed library is instrumented.
   const std::string flags = BTFPACK_CONSUMER_FLAGS;
+  const bool can_static = flags.empty();
   r = sh("cmake -S '" + src.string() + "' -B '" + bld.string() +
          "' -DCMAKE_PREFIX_PATH='" + prefix.string() +
          "' -DCMAKE_CXX_COMPILER='" BTFPACK_CONSUMER_CXX
          "' -DCMAKE_CXX_FLAGS='" +
          flags + "' -DCMAKE_EXE_LINKER_FLAGS='" + flags +
-         "' -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF 2>&1 && cmake --build '" +
+         "' -DCONSUMER_STATIC=" + (can_static ? "ON" : "OFF") +
+         " -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF 2>&1 && cmake --build '" +
          bld.string() + "' 2>&1");
   ASSERT_EQ(r.status, 0) << r.out;
   r = sh("LD_LIBRARY_PATH='" + libdir.string() + "' '" +
-         (bld / "consumer").string() + "' '" + btf.string() + "' '" +
-         t.path().string() + "'");
+         (bld / "consumer").string() + "'" + args);
   ASSERT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("ok consumer version 7 entries 1"), std::string::npos)
+  EXPECT_NE(r.out.find("ok consumer exact match"), std::string::npos)
       << r.out;
   // It really runs on the staged libbtfpack.so.
   r = sh("LD_LIBRARY_PATH='" + libdir.string() + "' ldd '" +
@@ -228,6 +268,15 @@ TEST(Package, ThirdPartyBuildsAgainstInstalledPackage) {
   EXPECT_NE(r.out.find((libdir / "libbtfpack.so.0").string()),
             std::string::npos)
       << r.out;
+  if (can_static) {
+    r = sh("ldd '" + (bld / "consumer_static").string() + "' 2>&1");
+    EXPECT_NE(r.out.find("not a dynamic executable"), std::string::npos)
+        << r.out;
+    r = sh("'" + (bld / "consumer_static").string() + "'" + args);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("ok consumer exact match"), std::string::npos)
+        << r.out;
+  }
 
   // pkg-config: flags from the staged btfpack.pc (relocatable prefix).
   std::string pc = "PKG_CONFIG_PATH='" + (libdir / "pkgconfig").string() + "' ";
@@ -261,6 +310,26 @@ TEST(Package, ThirdPartyBuildsAgainstInstalledPackage) {
   r = sh("LD_LIBRARY_PATH='" + libdir.string() + "' '" + cbin.string() +
          "' --help 2>&1");
   EXPECT_NE(r.out.find("usage"), std::string::npos) << r.out;
+
+  // The same loader as one static executable, from pkg-config --static
+  // alone (libbtfpack.a, libbpf.a, libelf.a, libz.a, libcrypto.a, ...).
+  if (can_static) {
+    r = sh(pc + "pkg-config --static --libs btfpack");
+    EXPECT_NE(r.out.find("-lelf"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("-lcrypto"), std::string::npos) << r.out;
+    auto sbin = t / "taskstate-static";
+    r = sh("'" BTFPACK_CONSUMER_CC "' -static -std=gnu11 -Wall -Werror -o '" +
+           sbin.string() + "' '" + csrc.string() + "' -I'" +
+           (test::source_dir() / "bpf").string() + "' -I'" +
+           test::bpf_obj_dir().string() + "' $(" + pc +
+           "pkg-config --static --cflags --libs btfpack) 2>&1");
+    ASSERT_EQ(r.status, 0) << r.out;
+    r = sh("ldd '" + sbin.string() + "' 2>&1");
+    EXPECT_NE(r.out.find("not a dynamic executable"), std::string::npos)
+        << r.out;
+    r = sh("'" + sbin.string() + "' --help 2>&1");
+    EXPECT_NE(r.out.find("usage"), std::string::npos) << r.out;
+  }
 }
 
 // bundle_package configures packaging/bundle-package for `bundle` and
@@ -317,6 +386,10 @@ TEST(Package, BundlePackageInstallsThroughBtfpackInstall) {
   EXPECT_TRUE(
       files.count("usr/share/btfpack/bundles/btfpack-bundle-fleet.btfpack"));
   EXPECT_TRUE(files.count("etc/btfpack/keys/btfpack-bundle-fleet.pub"));
+  // Nothing outside the bundle and key: no empty /usr/local (CPack stages
+  // the default install prefix unless told otherwise).
+  for (const auto &f : files)
+    EXPECT_EQ(f.rfind("usr/local", 0), std::string::npos) << f;
   r = sh("rpm -qlp '" + rpm.string() + "' 2>/dev/null");
   files = lines(r.out);
   EXPECT_TRUE(

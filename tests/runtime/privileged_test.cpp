@@ -176,4 +176,40 @@ TEST_F(HostBundle, ExampleLoaderRunsOnAKernelWithoutBtf) {
   EXPECT_NE(r.out.find("core_pid"), std::string::npos) << r.out << r.err;
 }
 
+// examples/static_agent: one static executable (libbpf.a, libbtfpack.a,
+// static libc) resolves this host's BTF from the bundle (-p: although the
+// kernel has its own), loads taskstate with it and checks the CO-RE reads
+// against ground truth.
+TEST_F(HostBundle, StaticAgentLoadsWithTheBundle) {
+#ifdef BTFPACK_STATIC_AGENT
+  auto ld = sh(std::string("ldd '") + BTFPACK_STATIC_AGENT + "' 2>&1");
+  EXPECT_NE(ld.out.find("not a dynamic executable"), std::string::npos)
+      << ld.out;
+  auto r = run({BTFPACK_STATIC_AGENT, "-B", bundle_.string(), "-k",
+                pub_.string(), "-p", "-t", "10"});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("btf /proc/self/fd/"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" 0 wrong"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("BAD"), std::string::npos) << r.out;
+#else
+  GTEST_SKIP() << "sanitizer build: ASan/UBSan cannot link a static "
+                  "executable, so examples/static_agent is not built";
+#endif
+}
+
+// libbpf.a in the program, libbtfpack.so beside it: the load goes through
+// the program's one libbpf with the BTF btfpack handed over.
+TEST_F(HostBundle, StaticLibbpfProgramLoadsThroughLibbtfpackSo) {
+#ifdef BTFPACK_ONE_LIBBPF
+  auto r = run({BTFPACK_ONE_LIBBPF, bundle_.string(), pub_.string(),
+                (bpf_obj_dir() / "taskstate.bpf.o").string()});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("maps: no libbpf.so"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("loaded "), std::string::npos) << r.out;
+#else
+  GTEST_SKIP() << "one_libbpf not built (static libbpf/libelf/zlib/zstd "
+                  "archives not found)";
+#endif
+}
+
 } // namespace

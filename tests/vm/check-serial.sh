@@ -7,9 +7,10 @@
 #                   --wrong-release W --wrong-same-folder 0|1
 #                   --native absent|present [--api-loaders "A B"] [--tool 0|1]
 #                   [--arch ARCH] [--objects-sha256 "D1 D2 ..."] [--confusion 0|1]
+#                   [--go-agent 0|1]
 set -euo pipefail
 SCENARIO="" LOG="" RELEASE="" WRONG_RELEASE="" WRONG_SAME=1 NATIVE=absent
-API_LOADERS="" TOOL=0 ARCH="" OBJECTS_SHA="" CONFUSION=0
+API_LOADERS="" TOOL=0 ARCH="" OBJECTS_SHA="" CONFUSION=0 GO_AGENT=0
 while [ $# -gt 0 ]; do
   case "$1" in
   --scenario) SCENARIO=$2 ;;
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
   --arch) ARCH=$2 ;;
   --objects-sha256) OBJECTS_SHA=$2 ;;
   --confusion) CONFUSION=$2 ;;
+  --go-agent) GO_AGENT=$2 ;;
   *) echo "check-serial: unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
@@ -172,6 +174,15 @@ if [ "$SCENARIO" = exact ]; then
     done
     refused confusion_object "btfpack resolve --object with the other arch's build"
     refused confusion_entry "btfpack resolve of the other arch's entry for this arch's object"
+  fi
+  if [ "$GO_AGENT" = 1 ]; then
+    show go_agent
+    if [ "$(rc_of go_agent)" = 0 ] && out_of go_agent | grep -q '^nspid: values correct' &&
+      out_of go_agent | grep -q '^btf: /'; then
+      ok "the Go agent (cilium/ebpf, btf.LoadSpec + KernelTypes) read correct values with the BTF btfpack resolved"
+    else
+      bad "the Go agent: exit $(rc_of go_agent), $(out_of go_agent | tail -1)"
+    fi
   fi
 else
   show resolve

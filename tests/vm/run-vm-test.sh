@@ -31,6 +31,9 @@ usage: $0 --btfpack PATH --bpf-dir DIR --work DIR [options]
                         defaults, as NAME [--object O]
   --tool PATH           a libbpf-tools-style tool using ensure_core_btf
                         (examples/taskstate), run as: taskstate -c sleep -n 3
+  --go-agent PATH       examples/go's static cilium/ebpf agent: run in the
+                        VM (exact scenario) on nspid.bpf.o with the BTF
+                        from btfpack resolve --json; must read correct values
   --work DIR            scratch directory; the serial log is kept there
   --scenario S          exact (default) or wrong-kernel
   --kernel FILE         kernel image (default ../shared/kernels/nobtf-6.1/bzImage)
@@ -74,7 +77,7 @@ USAGE
 }
 
 SHARED="$SRC/../shared"
-BTFPACK="" BPF_DIR="" DEMO="" TOOL="" WORK="" SCENARIO=exact
+BTFPACK="" BPF_DIR="" DEMO="" TOOL="" WORK="" SCENARIO=exact GO_AGENT=""
 KERNEL="$SHARED/kernels/nobtf-6.1/bzImage"
 KERNEL_BTF="$SHARED/kernels/nobtf-6.1/6.1.192.btf.tar.xz"
 DISTRO=debian VERSION=12 ARCH=x86_64 RELEASE=""
@@ -92,6 +95,7 @@ while [ $# -gt 0 ]; do
   --demo) DEMO=$2; shift 2 ;;
   --api-loader) API_LOADERS+=("$2"); shift 2 ;;
   --tool) TOOL=$2; shift 2 ;;
+  --go-agent) GO_AGENT=$2; shift 2 ;;
   --prefer-bundle) PREFER_BUNDLE=1; shift ;;
   --work) WORK=$2; shift 2 ;;
   --scenario) SCENARIO=$2; shift 2 ;;
@@ -229,7 +233,7 @@ else
 fi
 [ -n "$DEMO" ] || DEMO="$BPF_DIR/btfpack-bpf-demo"
 [ -x "$DEMO" ] || fail "loader $DEMO not found: build bpf/ first"
-for l in "${API_LOADERS[@]}" $TOOL; do
+for l in "${API_LOADERS[@]}" $TOOL $GO_AGENT; do
   [ -x "$l" ] || fail "loader $l not found: build it first"
 done
 
@@ -341,6 +345,8 @@ for l in "${API_LOADERS[@]}"; do
   api_names="$api_names $(basename "$l")"
 done
 [ -z "$TOOL" ] || add_binary "$TOOL" /usr/lib/btfpack-vm/btfpack-vm-tool
+# static: no libraries to copy
+[ -z "$GO_AGENT" ] || install -m 0755 "$GO_AGENT" "$ROOT/usr/lib/btfpack-vm/btfpack-go-agent"
 for o in "${GUEST_OBJS[@]}"; do cp "$o" "$ROOT/usr/lib/btfpack-vm/"; done
 # Arch confusion (two-arch bundles): the other arch's build of an object,
 # and an entry of the other arch, both in the bundle, must be refused.
@@ -376,6 +382,7 @@ TOOL=$([ -n "$TOOL" ] && echo btfpack-vm-tool)
 API_LOADER_OBJECT=/usr/lib/btfpack-vm/$(basename "${GUEST_OBJS[0]}")
 CONFUSION_OBJECT=$CONFUSION_OBJECT
 CONFUSION_ENTRY="$CONFUSION_ENTRY"
+GO_AGENT=$([ -n "$GO_AGENT" ] && echo btfpack-go-agent)
 CONF
 CPIO=(cpio -o -H newc -R 0:0 --quiet)
 command -v cpio >/dev/null || CPIO=("$BUSYBOX" cpio -o -H newc -R 0:0)
@@ -424,4 +431,5 @@ exec "$HERE/check-serial.sh" --scenario "$SCENARIO" --log "$LOG" \
   --native "$([ $PREFER_BUNDLE = 1 ] && echo present || echo absent)" \
   --api-loaders "${api_names# }" --tool "$([ -n "$TOOL" ] && echo 1 || echo 0)" \
   --arch "$ARCH" --objects-sha256 "$(sha256sum "${GUEST_OBJS[@]}" | cut -d' ' -f1 | tr '\n' ' ')" \
-  --confusion "$([ -n "$CONFUSION_OBJECT" ] && echo 1 || echo 0)"
+  --confusion "$([ -n "$CONFUSION_OBJECT" ] && echo 1 || echo 0)" \
+  --go-agent "$([ -n "$GO_AGENT" ] && [ "$SCENARIO" = exact ] && echo 1 || echo 0)"

@@ -90,6 +90,9 @@ if [ "$SCENARIO" = exact ]; then
     step confusion_entry btfpack resolve $RB --kernel-release "$1" \
       --arch "$2" --object "$API_LOADER_OBJECT"
   fi
+  # examples/go: cilium/ebpf with btf.LoadSpec of what btfpack resolved.
+  [ -z "$GO_AGENT" ] || step go_agent $GO_AGENT \
+    -object /usr/lib/btfpack-vm/nspid.bpf.o -btfpack btfpack -- $RB
 else
   step resolve btfpack resolve $RB
   step explain btfpack explain $RB

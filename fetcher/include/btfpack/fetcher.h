@@ -32,6 +32,18 @@ inline constexpr const char *DEFAULT_LISTING_URL =
     "https://api.github.com/repos/aquasecurity/btfhub-archive/git/trees/"
     "main?recursive=1";
 
+// GitHubOptions say how an archive hosted on GitHub is listed: through the
+// git trees API of the repository that the raw-file base URL names
+// (RAW/OWNER/REPO/REF -> API/repos/OWNER/REPO/git/trees/REF?recursive=1).
+// Any other HTTP(S) server is asked for BASE/index.json instead.
+struct GitHubOptions {
+  std::string api_url = "https://api.github.com";
+  std::string raw_url = "https://raw.githubusercontent.com";
+  std::string token;             // bearer token, sent to api_url's origin only
+  std::string token_source;      // where the token came from ("$GITHUB_TOKEN")
+  unsigned max_rate_wait_s = 90; // a rate-limit reset further off fails
+};
+
 // TransportOptions are the network settings shared by the listing download
 // and the file transfers.
 struct TransportOptions {
@@ -42,6 +54,7 @@ struct TransportOptions {
                                 // is aborted (and retried)
   unsigned retries = 5;         // transient-error retries per file
   unsigned retry_base_ms = 500; // first backoff; doubles per retry (max 30 s)
+  GitHubOptions github;         // the listing of a GitHub-hosted archive
 };
 
 // FetchProgress is reported while fetching (about 4 times a second).
@@ -52,9 +65,10 @@ struct FetchProgress {
 };
 
 struct FetchOptions {
-  std::string from;    // base URL (http, https, file) or a local directory
-  std::string listing; // URL or file; empty: the upstream listing for an
-                       // HTTP(S) source, a scan of the source for a local one
+  std::string from;         // base URL (http, https, file) or a local directory
+  std::string listing;      // URL or file; empty: the git trees API listing for
+                            // a GitHub raw-file source, BASE/index.json for
+                            // another HTTP(S) server, a scan for a local one
   std::filesystem::path to; // the mirror directory (created if missing)
   Filter filter;            // which entries to fetch
   unsigned jobs = 8;        // parallel transfers
@@ -70,11 +84,13 @@ struct FetchFailure {
 };
 
 struct FetchReport {
-  std::string listing_source; // where the listing came from
-  std::size_t selected = 0;   // entries the filter selected
-  std::size_t fetched = 0;    // downloaded and verified this run
-  std::size_t skipped = 0;    // already present and verified
-  std::size_t resumed = 0;    // fetched files continued from a partial
+  std::string listing_source;        // where the listing came from
+  bool listing_not_modified = false; // the server answered 304: the cached
+                                     // listing in DIR was used
+  std::size_t selected = 0;          // entries the filter selected
+  std::size_t fetched = 0;           // downloaded and verified this run
+  std::size_t skipped = 0;           // already present and verified
+  std::size_t resumed = 0;           // fetched files continued from a partial
   std::vector<FetchFailure> failed;
   std::vector<IndexEntry> to_fetch; // dry run: what would be fetched
   std::uint64_t bytes = 0;          // bytes received this run
@@ -87,7 +103,11 @@ struct FetchReport {
 };
 
 // load_listing reads a listing from a URL (http, https, file) or a local
-// file: GitHub's recursive git tree JSON or a btfpack index file. Paths with
+// file: GitHub's recursive git tree JSON or a btfpack index file. Redirects
+// are followed by hand: the GitHub token goes to the API's origin only.
+// A rate-limited API reply (403/429) is retried after its reset time when
+// that is at most github.max_rate_wait_s away, else it fails (Errc::io)
+// saying when it resets and how to raise the limit. Paths with
 // ".." or absolute paths make it fail (Errc::corrupt) naming the path; a
 // truncated git tree fails too, since the mirror would be silently partial.
 Result<Index> load_listing(const std::string &source,

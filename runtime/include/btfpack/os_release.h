@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "btfpack/file_util.h"
 #include "btfpack/result.h"
 
 namespace btfpack {
@@ -44,6 +45,9 @@ Result<OsRelease> parse_os_release(std::string_view text,
                                    std::string_view name);
 
 // read_os_release reads and parses one file, bounded in size.
-Result<OsRelease> read_os_release(const std::filesystem::path &path);
+// With Symlinks::refuse the last component must not be a symbolic link (a
+// path already resolved inside a host root).
+Result<OsRelease> read_os_release(const std::filesystem::path &path,
+                                  Symlinks links = Symlinks::follow);
 
 } // namespace btfpack

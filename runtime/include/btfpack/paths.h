@@ -3,7 +3,9 @@
 // The installed layout shared by `btfpack install` (packaging) and
 // `btfpack resolve`/`explain` (runtime): where the current bundle, the
 // trusted keys and the BTF cache live, and the environment variables that
-// move them (for tests and unusual hosts).
+// move them (for tests and unusual hosts). The variables are read with
+// secure_getenv: a set-uid or file-capability program ignores them. The CLI
+// honours them; the C API only when the caller sets btfpack_opts.use_env.
 //
 //   $BTFPACK_STORE      default /var/lib/btfpack (docs/install-layout.md):
 //                       bundles/<file>.btfpack, `current` and `previous`
@@ -31,7 +33,7 @@ constexpr const char *ENV_CACHE_DIR = "BTFPACK_CACHE_DIR";
 
 namespace detail {
 inline std::filesystem::path env_or(const char *name, const char *fallback) {
-  const char *v = std::getenv(name);
+  const char *v = ::secure_getenv(name);
   return (v && *v) ? std::filesystem::path(v) : std::filesystem::path(fallback);
 }
 } // namespace detail

@@ -91,4 +91,11 @@ private:
   std::filesystem::path dir_;
 };
 
+// test_hooks::install_step, when set, is called at every numbered step of
+// Store::install (the crash-consistency tests; cli/test_hooks.cpp). nullptr
+// unless a test build of the program sets it.
+namespace test_hooks {
+extern void (*install_step)(int step);
+} // namespace test_hooks
+
 } // namespace btfpack

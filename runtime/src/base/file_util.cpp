@@ -15,6 +15,61 @@ std::string errno_message(int err) {
   return std::strerror(err);
 }
 
+std::string file_type_name(unsigned mode) {
+  switch (mode & S_IFMT) {
+  case S_IFREG:
+    return "a regular file";
+  case S_IFDIR:
+    return "a directory";
+  case S_IFIFO:
+    return "a FIFO";
+  case S_IFCHR:
+    return "a character device";
+  case S_IFBLK:
+    return "a block device";
+  case S_IFSOCK:
+    return "a socket";
+  case S_IFLNK:
+    return "a symbolic link";
+  default:
+    return "not a regular file";
+  }
+}
+
+Result<UniqueFd> open_regular_file(const std::filesystem::path &path,
+                                   Symlinks links) {
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  if (links == Symlinks::refuse)
+    flags |= O_NOFOLLOW;
+  UniqueFd fd(::open(path.c_str(), flags));
+  if (!fd) {
+    int err = errno;
+    if (err == ENOENT)
+      return make_error(Errc::not_found,
+                        "open " + path.string() + ": " + errno_message(err));
+    if (err == ELOOP && links == Symlinks::refuse)
+      return make_error(Errc::invalid_argument,
+                        "open " + path.string() +
+                            ": is a symbolic link, refused here (" +
+                            errno_message(err) + ")");
+    return make_error(Errc::io,
+                      "open " + path.string() + ": " + errno_message(err));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0)
+    return make_error(Errc::io,
+                      "stat " + path.string() + ": " + errno_message(errno));
+  if (!S_ISREG(st.st_mode))
+    return make_error(Errc::invalid_argument,
+                      path.string() + " is " + file_type_name(st.st_mode) +
+                          ", not a regular file; give a regular file");
+  int fl = ::fcntl(fd.get(), F_GETFL);
+  if (fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) != 0)
+    return make_error(Errc::io,
+                      "fcntl " + path.string() + ": " + errno_message(errno));
+  return fd;
+}
+
 namespace {
 Result<void> read_all(int fd, const std::filesystem::path &path,
                       std::uint64_t max_bytes, std::string &out) {
@@ -51,19 +106,17 @@ Result<void> read_all(int fd, const std::filesystem::path &path,
 } // namespace
 
 Result<std::string> read_text_file(const std::filesystem::path &path,
-                                   std::uint64_t max_bytes) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd)
-    return make_error(errno == ENOENT ? Errc::not_found : Errc::io,
-                      "open " + path.string() + ": " + errno_message(errno));
+                                   std::uint64_t max_bytes, Symlinks links) {
+  BTFPACK_TRY(fd, open_regular_file(path, links));
   std::string s;
   BTFPACK_CHECK(read_all(fd.get(), path, max_bytes, s));
   return s;
 }
 
 Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path &path,
-                                            std::uint64_t max_bytes) {
-  BTFPACK_TRY(s, read_text_file(path, max_bytes));
+                                            std::uint64_t max_bytes,
+                                            Symlinks links) {
+  BTFPACK_TRY(s, read_text_file(path, max_bytes, links));
   return std::vector<std::uint8_t>(s.begin(), s.end());
 }
 

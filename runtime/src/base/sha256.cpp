@@ -52,10 +52,7 @@ Sha256 sha256(std::string_view data) {
 }
 
 Result<Sha256> sha256_file(const std::filesystem::path &path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd)
-    return make_error(Errc::io,
-                      "open " + path.string() + ": " + errno_message(errno));
+  BTFPACK_TRY(fd, open_regular_file(path));
   Sha256Stream h;
   std::vector<std::uint8_t> buf(1 << 20);
   for (;;) {

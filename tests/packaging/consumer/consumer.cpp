@@ -1,57 +1,46 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// consumer BTF_FILE DIR: packs BTF_FILE into a bundle signed with a fresh
-// key, opens it again (signature first), reads the blob back and checks it
-// equals the input: the runtime library's write and read paths, linked from
-// the installed libbtfpack.
-#include <btfpack/bundle.h>
-#include <btfpack/file_util.h>
-#include <btfpack/keys.h>
+// consumer BUNDLE KEY.pub EXPECTED_BTF: a third-party program on the
+// installed package's public API (btfpack/btfpack.h) only: resolves this
+// host's BTF from BUNDLE with prefer_bundle, reads what the handle hands
+// over and checks it equals EXPECTED_BTF. Built twice, against
+// btfpack::runtime (libbtfpack.so) and btfpack::runtime_static
+// (libbtfpack.a, one static executable).
+#include <btfpack/btfpack.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+static std::string slurp(const char *p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: consumer BTF_FILE DIR\n");
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: consumer BUNDLE KEY.pub EXPECTED_BTF\n");
     return 2;
   }
-  auto btf = btfpack::read_file(argv[1]);
-  auto key = btfpack::SecretKey::generate();
-  if (!btf || !key) {
-    std::fprintf(stderr, "setup failed\n");
+  const char *keys[] = {argv[2], nullptr};
+  BTFPACK_OPTS(bo, .bundle_path = argv[1], .key_paths = keys,
+               .prefer_bundle = 1);
+  struct btfpack_btf *btf = btfpack_resolve(&bo);
+  if (!btf) {
+    std::fprintf(stderr, "resolve: %s (%s)\n", btfpack_last_error(),
+                 std::strerror(errno));
     return 1;
   }
-  btfpack::BundleMeta meta;
-  meta.name = "consumer";
-  meta.version = 7;
-  btfpack::BundleWriter w(meta);
-  btfpack::KernelKey k{"debian", "12", "x86_64", "6.1.0-test"};
-  std::filesystem::path out = std::filesystem::path(argv[2]) / "c.btfpack";
-  if (auto r = w.add(k, btf.value()); !r) {
-    std::fprintf(stderr, "add: %s\n", r.error().message.c_str());
+  const char *path = btfpack_btf__path(btf);
+  if (!path || slurp(path) != slurp(argv[3])) {
+    std::fprintf(stderr, "the BTF handed over differs from %s\n", argv[3]);
+    btfpack_btf__free(btf);
     return 1;
   }
-  if (auto r = w.write(out, key.value()); !r) {
-    std::fprintf(stderr, "write: %s\n", r.error().message.c_str());
-    return 1;
-  }
-  std::vector<btfpack::PublicKey> trusted{key->public_key()};
-  auto b = btfpack::Bundle::open(out, trusted);
-  if (!b) {
-    std::fprintf(stderr, "open: %s\n", b.error().message.c_str());
-    return 1;
-  }
-  const auto *e = b->find(k);
-  if (!e)
-    return 1;
-  auto blob = b->read_blob(e->blob);
-  if (!blob || blob.value() != btf.value()) {
-    std::fprintf(stderr, "blob does not round-trip\n");
-    return 1;
-  }
-  std::printf("ok %s version %llu entries %zu signer %s\n",
-              b->meta().name.c_str(),
-              static_cast<unsigned long long>(b->meta().version),
-              b->entries().size(), btfpack::key_id_hex(b->signer()).c_str());
+  std::printf("ok consumer %s\n", btfpack_btf__summary(btf));
+  btfpack_btf__free(btf);
   return 0;
 }

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "recording_server.h"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <fstream>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sstream>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace btfpack::test {
+
+namespace {
+bool send_all(int fd, const std::string &s) {
+  const char *p = s.data();
+  std::size_t n = s.size();
+  while (n > 0) {
+    ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return false;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+} // namespace
+
+RecordingServer::RecordingServer(Handler handler)
+    : handler_(std::move(handler)) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (s < 0 || ::bind(s, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0 ||
+      ::listen(s, 64) != 0 ||
+      ::getsockname(s, reinterpret_cast<sockaddr *>(&a), &len) != 0) {
+    if (s >= 0)
+      ::close(s);
+    return;
+  }
+  listen_fd_ = s;
+  port_ = ntohs(a.sin_port);
+  acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+RecordingServer::~RecordingServer() {
+  stop_ = true;
+  if (acceptor_.joinable())
+    acceptor_.join();
+  for (auto &t : conns_)
+    t.join();
+  if (listen_fd_ >= 0)
+    ::close(listen_fd_);
+}
+
+std::string RecordingServer::url() const {
+  return "http://127.0.0.1:" + std::to_string(port_);
+}
+
+std::vector<HttpRequest> RecordingServer::requests() const {
+  std::lock_guard lock(mu_);
+  return log_;
+}
+
+HttpResponse RecordingServer::serve_file(const std::filesystem::path &root,
+                                         const HttpRequest &r) {
+  std::string path = r.target.substr(0, r.target.find('?'));
+  std::ifstream in(root / path.substr(1), std::ios::binary);
+  if (path.find("..") != std::string::npos || !in)
+    return {404, {{"Content-Type", "text/plain"}}, "not found\n"};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return {200, {{"Content-Type", "application/octet-stream"}}, ss.str()};
+}
+
+void RecordingServer::accept_loop() {
+  while (!stop_) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0)
+      continue;
+    int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0)
+      continue;
+    timeval tv{5, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    conns_.emplace_back([this, c] {
+      serve(c);
+      ::close(c);
+    });
+  }
+}
+
+// One request per connection (Connection: close): enough for libcurl.
+void RecordingServer::serve(int fd) {
+  std::string in;
+  char buf[4096];
+  while (in.find("\r\n\r\n") == std::string::npos && in.size() < 65536) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0)
+      return;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  HttpRequest req;
+  std::istringstream ss(in.substr(0, in.find("\r\n\r\n")));
+  std::string line;
+  std::getline(ss, line);
+  std::istringstream rl(line);
+  rl >> req.method >> req.target;
+  while (std::getline(ss, line)) {
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    auto colon = line.find(':');
+    if (colon == std::string::npos)
+      continue;
+    std::string k = line.substr(0, colon);
+    for (auto &ch : k)
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    std::string v = line.substr(colon + 1);
+    v.erase(0, v.find_first_not_of(' '));
+    req.headers[k] = v;
+  }
+  {
+    std::lock_guard lock(mu_);
+    log_.push_back(req);
+  }
+  HttpResponse r = handler_(req);
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " X\r\n";
+  for (auto &[k, v] : r.headers)
+    out += k + ": " + v + "\r\n";
+  out += "Content-Length: " + std::to_string(r.body.size()) +
+         "\r\nConnection: close\r\n\r\n";
+  if (req.method != "HEAD")
+    out += r.body;
+  send_all(fd, out);
+}
+
+} // namespace btfpack::test
