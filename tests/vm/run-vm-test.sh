@@ -179,8 +179,9 @@ find_busybox() {
 # Preconditions: skip only on these, with the reason.
 QEMU=$(command -v "$QEMU_NAME" || true)
 [ -n "$QEMU" ] || skip "$QEMU_NAME not found (apt-get install $QEMU_PKG)"
-if [ "$GUEST_ARCH" = aarch64 ] && [ $SET_KERNEL = 0 ]; then
-  [ -f "$KERNEL" ] || skip "arm64 kernel fixture $KERNEL not found (build it: tests/vm/build-arm64-kernel.sh)"
+if [ "$GUEST_ARCH" = aarch64 ]; then
+  [ -f "$KERNEL" ] || skip "arm64 kernel $KERNEL not found (the fixture: tests/vm/build-arm64-kernel.sh)"
+  [ -f "$KERNEL_BTF" ] || skip "arm64 kernel BTF $KERNEL_BTF not found (the fixture: tests/vm/build-arm64-kernel.sh)"
 fi
 [ -f "$KERNEL" ] || skip "kernel image $KERNEL not found (../shared/kernels absent)"
 [ -f "$KERNEL_BTF" ] || skip "kernel BTF $KERNEL_BTF not found (../shared/kernels absent)"
