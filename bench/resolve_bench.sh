@@ -8,10 +8,15 @@
 #     time (target < 10 ms), and `btfpack --version` as the process floor;
 #  2. the in-process API call btfpack::resolve() (verify, match, check,
 #     memfd hand-off): median (target < 5 ms);
-#  3. peak RSS of `btfpack resolve` (target < 16 MB).
+#  3. peak RSS of `btfpack resolve` (target < 16 MB);
+#  4. instructions (valgrind --tool=callgrind, when installed): of the whole
+#     `btfpack resolve` process and of the first in-process resolve() call,
+#     which a noisy machine does not change.
+# BASELINE=path/to/an/older/btfpack adds its rows beside (before/after of a
+# change, in one run).
 # The bundle's blobs are real minimized BTFs: corpus Debian kernels run
 # through `bpftool gen min_core_btf` against the bpf/ objects.
-# usage: bench/resolve_bench.sh [BUILD_DIR] [ENTRIES] [RUNS]
+# usage: [BASELINE=BTFPACK] bench/resolve_bench.sh [BUILD_DIR] [ENTRIES] [RUNS]
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
@@ -19,8 +24,9 @@ entries=${2:-20000}
 runs=${3:-50}
 btfpack=$build/cli/btfpack
 helper=$build/runtime/resolve_bench
-corpus=$here/../shared/corpus/archive
-for f in "$btfpack" "$helper"; do
+corpus=${BTFPACK_CORPUS_DIR:-$here/../shared/corpus}/archive
+baseline=${BASELINE:-}
+for f in "$btfpack" "$helper" $baseline; do
   [ -x "$f" ] || { echo "resolve_bench: build first: $f not found" >&2; exit 1; }
 done
 [ -d "$corpus" ] || { echo "resolve_bench: no corpus at $corpus" >&2; exit 1; }
@@ -96,7 +102,7 @@ if [ -x "$static" ] && [ -x "$tool" ]; then
   s_static=$(proc "$static" $r_args)
   # shellcheck disable=SC2086
   s_dyn=$(proc "$btfpack" $r_args)
-  s_tar=$("$helper" proc 7 tar -xJf "$tmp/tree.tar.xz" -C "$tmp/xo" "$mid")
+  s_tar=$("$helper" proc 7 "$(command -v tar)" -xJf "$tmp/tree.tar.xz" -C "$tmp/xo" "$mid")
   peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f", $1/1024}'; }
   # shellcheck disable=SC2086
   m_static=$(peak "$static" $r_args)
@@ -106,13 +112,63 @@ if [ -x "$static" ] && [ -x "$tool" ]; then
   m_tar=$(peak tar -xJf "$tmp/tree.tar.xz" -C "$tmp/xo" "$mid")
   echo
   echo "static btfpack: $(stat -c %s "$static") bytes stripped; tar.xz: $n_tar files, $(($(stat -c %s "$tmp/tree.tar.xz") / 1024)) KiB, member $mid"
-  printf '%-46s %9s %9s %9s %9s\n' "one resolve as a process (median)" "wall ms" "peak MB" "target" "tar/this"
+  printf '%-40s %8s %8s %8s %10s %9s\n' "one resolve as a process (median)" "wall ms" "cpu ms" "peak MB" "target" "tar/this"
   t_ms=$(field "$s_tar" 1)
-  printf '%-46s %9s %9s %9s %9s\n' "static btfpack resolve" "$(field "$s_static" 1)" "$m_static" "2 ms/8 MB" "$(ratio "$t_ms" "$(field "$s_static" 1)")"
-  printf '%-46s %9s %9s %9s %9s\n' "dynamic btfpack resolve (build/cli)" "$(field "$s_dyn" 1)" "$m_dyn" "-" "$(ratio "$t_ms" "$(field "$s_dyn" 1)")"
-  printf '%-46s %9s %9s %9s %9s\n' "/bin/true" "$(field "$p_true" 1)" "$m_true" "-" "-"
-  printf '%-46s %9s %9s %9s %9s\n' "tar -xJf (one file of $n_tar, 7 runs)" "$t_ms" "$m_tar" "-" "1.00"
+  row() { # label result peak target
+    printf '%-40s %8s %8s %8s %10s %9s\n' "$1" "$(field "$2" 1)" "$(field "$2" 4)" "$3" "$4" "$(ratio "$t_ms" "$(field "$2" 1)")"
+  }
+  row "static btfpack resolve" "$s_static" "$m_static" "2 ms, 8 MB"
+  row "dynamic btfpack resolve (build/cli)" "$s_dyn" "$m_dyn" "-"
+  row "/bin/true" "$p_true" "$m_true" "-"
+  row "tar -xJf one file of $n_tar (7 runs)" "$s_tar" "$m_tar" "-"
   echo "goal: static resolve >= 20x faster than the tar.xz extraction"
 else
   echo "static columns: skipped ($static or $tool not built)"
+fi
+
+# Before/after and instruction counts (issue 14).
+resolve_args() {
+  echo resolve --bundle "$bundle" --key "$pub" --native-btf no \
+    --kernel-release "$release" --arch "$arch" --os-id "$distro" \
+    --os-version-id "$version" --cache-dir "$tmp/cache"
+}
+peak_mb() {
+  # shellcheck disable=SC2046
+  /usr/bin/time -f %M "$@" $(resolve_args) 2>&1 >/dev/null | tail -1 |
+    awk '{printf "%.1f", $1/1024}'
+}
+# instructions of a command (whole process), in millions
+insns() {
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+    awk '/Collected :/ {printf "%.2f", $NF/1e6}'
+}
+if [ -n "$baseline" ]; then
+  # shellcheck disable=SC2046
+  p_base=$(proc "$baseline" $(resolve_args))
+  printf '%-46s %9s %9s %9s %7s\n' "baseline: $(basename "$baseline") resolve (process)" \
+    "$(field "$p_base" 1)" "$(field "$p_base" 4)" "-" \
+    "$(ratio "$(field "$p_base" 4)" "$(field "$p_resolve" 4)")x"
+  printf '%-46s %9s %9s %9s %7s\n' "baseline: peak RSS (MB)" "$(peak_mb "$baseline")" "-" "-" "-"
+fi
+if command -v valgrind >/dev/null; then
+  # shellcheck disable=SC2046
+  i_proc=$(insns "$btfpack" $(resolve_args))
+  # Only the first btfpack::resolve() call of a process (cold: what a
+  # process pays), not the process start-up around it.
+  i_api=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    '--toggle-collect=btfpack::resolve(*' "$helper" api "$bundle" "$pub" \
+    "$release" "$distro" "$version" "$arch" 1 2>&1 >/dev/null |
+    awk '/Collected :/ {printf "%.2f", $NF/1e6}')
+  echo "instructions (valgrind callgrind, millions; repeatable under load)"
+  printf '%-46s %9s\n' "btfpack resolve (process, end to end)" "$i_proc"
+  if [ -x "$static" ]; then
+    # shellcheck disable=SC2046
+    printf '%-46s %9s\n' "static btfpack resolve (process, end to end)" "$(insns "$static" $(resolve_args))"
+  fi
+  printf '%-46s %9s\n' "first btfpack::resolve() call, in-process" "$i_api"
+  if [ -n "$baseline" ]; then
+    # shellcheck disable=SC2046
+    i_base=$(insns "$baseline" $(resolve_args))
+    printf '%-46s %9s %8sx\n' "baseline: resolve (process)" "$i_base" "$(ratio "$i_base" "$i_proc")"
+  fi
 fi

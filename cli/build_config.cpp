@@ -72,9 +72,32 @@ std::string rel_url(const fs::path &base, const std::string &u) {
 Result<BuildConfig> parse_build_config(std::string_view text,
                                        const std::string &name,
                                        const fs::path &base) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded())
-    return bad(name, "not valid JSON");
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error &e) {
+    // nlohmann gives a byte offset (1-based, at the bad character); users
+    // want the line and column their editor shows.
+    std::size_t at = e.byte > 0 ? e.byte - 1 : 0, line = 1, col = 1;
+    for (std::size_t i = 0; i < at && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line L, column C:
+    // syntax error ..." -> "syntax error ..."
+    if (auto c = what.find("column"), q = what.find(": ", c);
+        c != std::string::npos && q != std::string::npos)
+      what = what.substr(q + 2);
+    else if (auto r = what.find("] "); r != std::string::npos)
+      what = what.substr(r + 2);
+    return bad(name, "not valid JSON at line " + std::to_string(line) +
+                         ", column " + std::to_string(col) + ": " + what);
+  }
   BTFPACK_CHECK(
       only_keys(j, "the configuration",
                 {"archive", "select", "objects", "custom_kernels", "signing",

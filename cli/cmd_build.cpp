@@ -24,6 +24,7 @@
 #include "build_side.h"
 #include "cli.h"
 #include "github_access.h"
+#include "selection.h"
 
 namespace btfpack::cli {
 
@@ -41,10 +42,12 @@ struct BuildArgs {
   std::string key, key_env, name;
   std::uint64_t bundle_version = 0;
   std::int64_t valid_days = -1;
+  std::string expires; // alias of --valid-days: never, @UNIX, 90d, 12h
   std::string bundle, report, out, cache_dir, shard;
   unsigned jobs = 0, fetch_jobs = 0;
   bool allow_failures = false;
   bool no_fetch = false;
+  bool allow_empty = false;
   std::vector<std::string> merge; // shard output directories
 };
 
@@ -189,19 +192,36 @@ void do_merge(Cli &cli, const BuildConfig &c, const BuildArgs &a) {
 
 void do_build(Cli &cli, const BuildArgs &a) {
   BuildConfig c;
-  if (!a.config.empty()) {
-    auto r = read_build_config(a.config);
+  std::string config = a.config;
+  std::error_code ec;
+  if (config.empty() && fs::is_regular_file("btfpack.json", ec))
+    config = "btfpack.json"; // `btfpack build` in the project's directory
+  if (!config.empty()) {
+    auto r = read_build_config(config);
     if (!r)
       return fail(cli, r.error());
     c = std::move(r.value());
   }
   apply_overrides(c, a);
+  if (!a.expires.empty()) {
+    // --expires (gen's spelling) is relative to the creation time.
+    auto t = created_time();
+    auto e = btfgen::parse_expiry(a.expires, t);
+    if (!e)
+      return fail(cli, e.error());
+    c.valid_days = *e == 0 ? 0 : (*e - t + 86399) / 86400;
+  }
   if (!a.merge.empty())
     return do_merge(cli, c, a);
   if (c.objects.empty())
-    return fail(cli, make_error(Errc::invalid_argument,
-                                "no BPF objects: give --object or `objects` "
-                                "in the configuration"));
+    return fail(cli,
+                make_error(Errc::invalid_argument,
+                           std::string("no BPF objects: give --object "
+                                       "or `objects` in the "
+                                       "configuration") +
+                               (config.empty() ? " (no CONFIG given and no "
+                                                 "./btfpack.json here)"
+                                               : "")));
   auto objects = expand_objects(c.objects);
   if (!objects)
     return fail(cli, objects.error());
@@ -218,7 +238,7 @@ void do_build(Cli &cli, const BuildArgs &a) {
     return fail(cli, make_error(Errc::invalid_argument,
                                 "nothing to write: give --bundle FILE "
                                 "(bundle.output) and/or --out DIR"));
-  // Load the key before hours of work, not after.
+  // Load the key and check the outputs before hours of work, not after.
   std::optional<SecretKey> key;
   if (!sharded && !c.bundle.empty()) {
     auto k = load_key(c);
@@ -226,6 +246,11 @@ void do_build(Cli &cli, const BuildArgs &a) {
       return fail(cli, k.error());
     key = std::move(k.value());
   }
+  for (auto r : {check_output_file("--bundle", c.bundle),
+                 check_output_file("--report", c.report),
+                 check_output_dir("--out", c.out)})
+    if (!r)
+      return fail(cli, r.error());
   nlohmann::json summary;
 
   // 1. fetch
@@ -243,6 +268,12 @@ void do_build(Cli &cli, const BuildArgs &a) {
     auto rep = fetch_archive(fo);
     if (!rep)
       return fail(cli, rep.error());
+    if (rep->selected == 0 && !a.allow_empty && c.custom_kernels.empty()) {
+      return fail(cli, no_match_error(
+                           c.select,
+                           listing_entries(rep->listing_source, fo.transport),
+                           "the archive " + fo.from));
+    }
     if (!rep->ok())
       return fail(
           cli, make_error(Errc::io,
@@ -285,6 +316,14 @@ void do_build(Cli &cli, const BuildArgs &a) {
   auto run = btfgen::run_gen(go);
   if (!run)
     return fail(cli, run.error());
+  if (run->entries.empty() && !a.allow_empty && go.shard.n == 1) {
+    if (!archive.empty())
+      return fail(cli, no_match_error(c.select, archive_entries(archive),
+                                      "the archive " + archive.string()));
+    return fail(cli, make_error(Errc::not_found,
+                                "no kernel in --custom-kernels; pass "
+                                "--allow-empty when no kernel is fine"));
+  }
   if (!c.report.empty()) {
     if (auto r = write_file_atomic(c.report, btfgen::report_json(run.value()));
         !r)
@@ -337,7 +376,9 @@ void do_build(Cli &cli, const BuildArgs &a) {
 void add_build_command(CLI::App &app, Cli &cli) {
   auto a = std::make_shared<BuildArgs>();
   auto *sub = app.add_subcommand("build", build_side_description("build"));
-  sub->add_option("CONFIG", a->config, "JSON configuration file");
+  sub->add_option("CONFIG", a->config,
+                  "JSON configuration file (default: ./btfpack.json when "
+                  "there is one)");
   auto grp = [&](const char *g) { return sub->add_option_group(g); };
   auto *ar = grp("archive");
   ar->add_option("--archive-url", a->archive_url,
@@ -359,35 +400,44 @@ void add_build_command(CLI::App &app, Cli &cli) {
   auto *in = grp("inputs");
   in->add_option("--object", a->objects,
                  "BPF object or glob (repeatable; replaces `objects`)");
-  in->add_option("--custom-kernels", a->custom_kernels,
-                 "directory of custom kernels (repeatable)");
+  in->add_option("--custom-kernels,--custom", a->custom_kernels,
+                 "directory of custom kernels (custom_kernels; repeatable; "
+                 "--custom is an alias)");
   auto *bu = grp("bundle");
   bu->add_option("--key", a->key, "secret key file (signing.key_file)");
   bu->add_option("--key-env", a->key_env,
                  "environment variable holding the secret key text or path "
                  "(signing.key_env, default BTFPACK_SECRET_KEY)");
-  bu->add_option("--name", a->name, "bundle name (bundle.name)");
+  bu->add_option("--bundle-name,--name", a->name,
+                 "bundle name (bundle.name; --name is an alias)");
   bu->add_option("--bundle-version", a->bundle_version,
                  "bundle version, monotonically increasing (bundle.version; "
                  "default: creation time)");
   bu->add_option("--valid-days", a->valid_days,
                  "days until the bundle expires (bundle.valid_days; 0 never)");
+  bu->add_option("--expires", a->expires,
+                 "alias of --valid-days with more forms: never, "
+                 "@UNIX_SECONDS or a duration (90d, 12h)");
   bu->add_option("--bundle", a->bundle, "bundle file to write (bundle.output)");
   auto *ou = grp("output and run");
   ou->add_option("--report", a->report, "coverage report JSON (report)");
   ou->add_option("--out", a->out,
                  "minimized BTFs in btfhub layout; the shard output with "
                  "--shard (out)");
-  ou->add_option("--cache-dir", a->cache_dir, "gen cache (cache_dir)");
+  ou->add_option("--cache-dir,--cache", a->cache_dir,
+                 "gen cache (cache_dir; --cache is an alias)");
   ou->add_option("--shard", a->shard,
                  "K/N: only this shard; stops after gen (shard)");
-  ou->add_option("--jobs", a->jobs, "gen workers (jobs; default per core)");
+  ou->add_option("--jobs,-j", a->jobs,
+                 "gen workers (jobs; default per core; -j N is an alias)");
   ou->add_option("--fetch-jobs", a->fetch_jobs, "parallel downloads");
   ou->add_option("--merge", a->merge,
                  "join these shard outputs into --bundle instead of "
                  "fetch+gen (the CI matrix's last step)");
   ou->add_flag("--allow-failures", a->allow_failures,
                "ship the kernels that worked when some failed");
+  ou->add_flag("--allow-empty", a->allow_empty,
+               "exit 0 when the selection matches no kernel");
   sub->callback([&cli, a] { do_build(cli, *a); });
 }
 

@@ -10,6 +10,7 @@
 #include "build_side.h"
 #include "cli.h"
 #include "github_access.h"
+#include "selection.h"
 
 namespace btfpack::cli {
 
@@ -18,6 +19,7 @@ namespace {
 struct FetchArgs {
   FetchOptions opts;
   std::string to;
+  bool allow_empty = false;
   std::string token_env = "GITHUB_TOKEN";
 };
 
@@ -157,9 +159,11 @@ void add_fetch_command(CLI::App &app, Cli &cli) {
       "--token-env", args->token_env,
       "environment variable holding a GitHub token (or the path of a file "
       "with it), sent to the GitHub API only (default GITHUB_TOKEN, if set)");
-  sub->add_option("-j,--jobs", o.jobs, "parallel transfers")
+  sub->add_option("--jobs,-j", o.jobs, "parallel transfers (-j N is an alias)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  sub->add_flag("--allow-empty", args->allow_empty,
+                "exit 0 when the selection matches no file");
   sub->add_flag("--dry-run", o.dry_run,
                 "list what would be fetched and the byte total");
   sub->add_option("--ca-file", o.transport.ca_file,
@@ -212,6 +216,14 @@ void add_fetch_command(CLI::App &app, Cli &cli) {
     if (!r) {
       fail(cli, r.error());
       return;
+    }
+    if (r->selected == 0 && !args->allow_empty) {
+      // Name the filter and what the listing holds (a typo in --distro
+      // must not look like an up-to-date mirror).
+      return fail(cli, no_match_error(
+                           opts.filter,
+                           listing_entries(r->listing_source, opts.transport),
+                           "the archive " + opts.from));
     }
     print_report(cli, opts, *r);
   });

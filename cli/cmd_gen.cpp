@@ -13,6 +13,7 @@
 #include "btfpack/keys.h"
 #include "build_side.h"
 #include "cli.h"
+#include "selection.h"
 
 namespace btfpack::cli {
 
@@ -22,6 +23,7 @@ namespace bg = btfpack::btfgen;
 
 struct BundleArgs {
   std::string bundle, key, name = "btfpack", expires = "never";
+  std::int64_t valid_days = -1; // --valid-days N: expires = created + N days
   std::uint64_t version = 0;
   bool allow_failures = false;
 };
@@ -29,12 +31,18 @@ struct BundleArgs {
 void add_bundle_options(CLI::App *sub, BundleArgs &b) {
   sub->add_option("--bundle", b.bundle, "write a signed bundle to FILE");
   sub->add_option("--key", b.key, "minisign secret key that signs the bundle");
-  sub->add_option("--bundle-name", b.name, "name recorded in the bundle")
+  sub->add_option("--bundle-name,--name", b.name,
+                  "name recorded in the bundle (bundle.name; --name is an "
+                  "alias)")
       ->capture_default_str();
   sub->add_option("--bundle-version", b.version,
                   "bundle version (monotonic; default: creation time)");
+  sub->add_option("--valid-days", b.valid_days,
+                  "days until the bundle expires (bundle.valid_days; 0 never)")
+      ->check(CLI::Range(0, 36500));
   sub->add_option("--expires", b.expires,
-                  "expiry: never, @UNIX_SECONDS or a duration (90d, 12h)")
+                  "alias of --valid-days with more forms: never, "
+                  "@UNIX_SECONDS or a duration (90d, 12h)")
       ->capture_default_str();
   sub->add_flag("--allow-failures", b.allow_failures,
                 "exit 0 and write the bundle even when some kernels failed");
@@ -45,7 +53,12 @@ Result<bg::BundleParams> bundle_params(const BundleArgs &b) {
   p.name = b.name;
   p.version = b.version;
   p.created = bg::default_creation_time();
-  BTFPACK_TRY(exp, bg::parse_expiry(b.expires, p.created));
+  std::string expires = b.expires;
+  if (b.valid_days == 0)
+    expires = "never";
+  else if (b.valid_days > 0)
+    expires = std::to_string(b.valid_days) + "d";
+  BTFPACK_TRY(exp, bg::parse_expiry(expires, p.created));
   p.expires = exp;
   return p;
 }
@@ -57,14 +70,32 @@ struct GenArgs {
   unsigned jobs = 0;
   double timeout = 120;
   bool no_cache = false;
+  bool allow_empty = false;
   BundleArgs bundle;
 };
 
 void run_gen_command(Cli &cli, const GenArgs &a) {
   bg::GenOptions o;
   o.archive = a.archive;
-  for (const auto &x : a.objects)
-    o.objects.emplace_back(x);
+  // --object [ARCH:]PATH: a leading arch name (x86_64, x86, amd64, arm64,
+  // aarch64) and a colon declare the arch, as --object-arch PATH=ARCH does.
+  for (const auto &x : a.objects) {
+    auto colon = x.find(':');
+    if (colon != std::string::npos && colon > 0 &&
+        !bg::object_arch_name(x.substr(0, colon)).empty()) {
+      std::string path = x.substr(colon + 1);
+      if (path.empty()) {
+        fail(cli, make_error(Errc::invalid_argument,
+                             "--object '" + x + "': no path after the arch"));
+        cli.exit_code = EXIT_USAGE;
+        return;
+      }
+      o.objects.emplace_back(path);
+      o.object_arch[path] = x.substr(0, colon);
+    } else {
+      o.objects.emplace_back(x);
+    }
+  }
   for (const auto &x : a.object_arch) {
     auto eq = x.rfind('=');
     if (eq == std::string::npos || eq == 0) {
@@ -74,7 +105,18 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
       cli.exit_code = EXIT_USAGE;
       return;
     }
-    o.object_arch[x.substr(0, eq)] = x.substr(eq + 1);
+    std::string path = x.substr(0, eq), arch = x.substr(eq + 1);
+    if (auto it = o.object_arch.find(path);
+        it != o.object_arch.end() &&
+        bg::object_arch_name(it->second) != bg::object_arch_name(arch)) {
+      fail(cli, make_error(Errc::invalid_argument,
+                           "object " + path + " is declared " + it->second +
+                               " (--object " + it->second + ":" + path +
+                               ") and " + arch + " (--object-arch): give one"));
+      cli.exit_code = EXIT_USAGE;
+      return;
+    }
+    o.object_arch[path] = arch;
   }
   for (const auto &x : a.custom)
     o.custom_dirs.emplace_back(x);
@@ -94,9 +136,10 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
   o.timeout =
       std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout * 1000));
   if (a.archive.empty() && a.custom.empty() && a.extra.empty()) {
-    fail(cli, make_error(Errc::invalid_argument,
-                         "nothing to minimize: give --archive DIR, --custom "
-                         "DIR or --extra SPEC"));
+    fail(cli,
+         make_error(Errc::invalid_argument,
+                    "nothing to minimize: give --archive DIR, --custom-kernels "
+                    "DIR or --extra SPEC"));
     cli.exit_code = EXIT_USAGE;
     return;
   }
@@ -127,6 +170,12 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
     cli.exit_code = EXIT_USAGE;
     return;
   }
+  // Output paths first: a missing directory must not cost a whole run.
+  for (auto r : {check_output_file("--bundle", a.bundle.bundle),
+                 check_output_file("--report", a.report),
+                 check_output_dir("--out", a.out)})
+    if (!r.ok())
+      return fail(cli, r.error());
   if (progress_enabled(cli)) {
     o.progress = [](std::size_t done, std::size_t total,
                     const bg::EntryResult &e) {
@@ -141,6 +190,17 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
   auto run = bg::run_gen(o);
   if (!run.ok())
     return fail(cli, run.error());
+  // A selection that matches nothing is a mistake (a typo in --distro)
+  // more often than not; a shard of a non-empty selection may be empty.
+  if (run->entries.empty() && !a.allow_empty && o.shard.n == 1) {
+    if (!a.archive.empty())
+      return fail(cli, no_match_error(o.filter, archive_entries(a.archive),
+                                      "the archive " + a.archive));
+    return fail(cli, make_error(Errc::not_found,
+                                "no kernel selected from --custom-kernels / "
+                                "--extra; pass --allow-empty when no kernel "
+                                "is fine"));
+  }
   if (!a.report.empty()) {
     auto w = write_file_atomic(a.report, bg::report_json(*run));
     if (!w.ok())
@@ -177,7 +237,11 @@ void add_gen_command(CLI::App &app, Cli &cli) {
   sub->add_option("--archive", a->archive,
                   "btfhub-archive mirror: <distro>/<version>/<arch>/"
                   "<release>.btf.tar.xz (uses DIR/index.json when fresh)");
-  sub->add_option("--object", a->objects, "BPF object (repeat for several)")
+  sub->add_option("--object", a->objects,
+                  "[ARCH:]PATH: BPF object (repeat for several; objects of "
+                  "several arches in one run, each kernel gets its arch's); "
+                  "ARCH: (x86_64, arm64, ...) declares the arch the object "
+                  "was built for")
       ->required();
   sub->add_option("--object-arch", a->object_arch,
                   "OBJECT_PATH=ARCH: the arch an object was built for, when "
@@ -186,7 +250,8 @@ void add_gen_command(CLI::App &app, Cli &cli) {
                   "write DIR/<distro>/<version>/<arch>/<release>.btf and "
                   "DIR/btfpack-report.json");
   sub->add_option("--report", a->report, "write the JSON coverage report");
-  sub->add_option("-j,--jobs", a->jobs, "workers (default: one per core)");
+  sub->add_option("--jobs,-j", a->jobs,
+                  "workers (default: one per core; -j N is an alias)");
   sub->add_option("--shard", a->shard,
                   "K/N: do the K-th of N stable parts (by path hash)");
   sub->add_option("--distro", a->distro, "only this distro");
@@ -194,20 +259,22 @@ void add_gen_command(CLI::App &app, Cli &cli) {
   sub->add_option("--arch", a->arch, "only this arch folder");
   sub->add_option("--release", a->release, "only releases matching GLOB");
   sub->add_option(
-      "--custom", a->custom,
+      "--custom-kernels,--custom", a->custom,
       "custom kernels: DIR/<distro>/<version>/<arch>/<release>.btf "
       "(raw BTF or ELF with .BTF), .btf.tar.xz or vmlinux-<release>");
   sub->add_option("--extra", a->extra,
                   "one custom kernel: DISTRO/VERSION/ARCH/RELEASE=FILE");
-  sub->add_option("--cache", a->cache,
-                  "cache dir (default $XDG_CACHE_HOME/btfpack or "
-                  "~/.cache/btfpack)");
+  sub->add_option("--cache-dir,--cache", a->cache,
+                  "cache dir (cache_dir; default $XDG_CACHE_HOME/btfpack or "
+                  "~/.cache/btfpack; --cache is an alias)");
   sub->add_flag("--no-cache", a->no_cache,
                 "ignore cached results (still stores new ones)");
   sub->add_option("--bpftool", a->bpftool, "bpftool to use (default: PATH)");
   sub->add_option("--timeout", a->timeout,
                   "seconds one bpftool call may take before it is killed")
       ->capture_default_str();
+  sub->add_flag("--allow-empty", a->allow_empty,
+                "exit 0 when the selection matches no kernel");
   add_bundle_options(sub, a->bundle);
   sub->callback([&cli, a] { run_gen_command(cli, *a); });
 }
@@ -222,6 +289,8 @@ void add_merge_command(CLI::App &app, Cli &cli) {
   sub->get_option("--bundle")->required();
   sub->get_option("--key")->required();
   sub->callback([&cli, shards, b] {
+    if (auto w = check_output_file("--bundle", b->bundle); !w.ok())
+      return fail(cli, w.error());
     auto params = bundle_params(*b);
     if (!params.ok())
       return fail(cli, params.error());

@@ -4,10 +4,14 @@
 // signed bundle (docs/matching.md). resolve prints the path to hand to
 // libbpf (a root-owned cache file, since this process exits) or "native" as
 // its last line; explain shows on one screen which BTF was chosen and why.
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <sys/stat.h>
 
 #include "btfpack/paths.h"
 #include "btfpack/runtime.h"
@@ -46,8 +50,14 @@ void add_options(CLI::App *sub, ResolveArgs &a) {
                 "UNSAFE: take the nearest release's BTF even when its "
                 "neighbours differ");
   sub->add_option("--host-root", a.host_root,
-                  "host filesystem mounted here (agents in containers)");
-  sub->add_option("--kernel-release", a.kernel_release, "override uname -r");
+                  "host filesystem mounted here (agents in containers): "
+                  "os-release, /sys and /proc are read under it; the store, "
+                  "the keys and the cache are not (give --bundle, --key, "
+                  "--cache-dir or BTFPACK_STORE, BTFPACK_KEYS_DIR, "
+                  "BTFPACK_CACHE_DIR)");
+  sub->add_option("--kernel-release", a.kernel_release,
+                  "simulate a host with this uname -r (native BTF is then "
+                  "unknown unless --native-btf says)");
   sub->add_option("--arch", a.arch, "override uname -m");
   sub->add_option("--os-release", a.os_release,
                   "read this os-release file instead of the host's");
@@ -56,16 +66,41 @@ void add_options(CLI::App *sub, ResolveArgs &a) {
                   "override os-release VERSION_ID");
   sub->add_option("--os-id-like", a.os_id_like, "override os-release ID_LIKE");
   sub->add_option("--native-btf", a.native_btf,
-                  "override whether the kernel has its own BTF")
+                  "yes or no: whether the (simulated) kernel has its own BTF")
       ->check(CLI::IsMember({"yes", "no"}));
   sub->add_option("--object", a.objects,
                   "BPF object about to be loaded; refuse a bundle made for "
                   "other objects (repeatable)");
   sub->add_option("--cache-dir", a.cache_dir,
                   "root-owned cache directory for the BTF file (default "
-                  "$BTFPACK_CACHE_DIR or /var/cache/btfpack)");
+                  "$BTFPACK_CACHE_DIR or /var/cache/btfpack; a simulated "
+                  "host: a new $TMPDIR/btfpack-simulated-XXXXXX)");
   sub->add_flag("--allow-expired", a.allow_expired,
                 "accept a bundle past its expiry time");
+}
+
+// simulated: the facts describe another host (docs: "Simulated hosts").
+bool simulated(const ResolveArgs &a) {
+  return !a.kernel_release.empty() || !a.arch.empty() ||
+         !a.os_release.empty() || !a.os_id.empty() ||
+         !a.os_version_id.empty() || !a.os_id_like.empty();
+}
+
+// simulated_cache_dir is where a simulated resolve writes its BTF: a fresh
+// private directory under $TMPDIR, never the system cache, whose files
+// loaders on this machine trust.
+Result<std::filesystem::path> simulated_cache_dir() {
+  const char *t = std::getenv("TMPDIR");
+  std::string tmpl =
+      std::string(t && *t ? t : "/tmp") + "/btfpack-simulated-XXXXXX";
+  if (!::mkdtemp(tmpl.data()))
+    return make_error(Errc::io, "create a directory for the simulated "
+                                "host's BTF under " +
+                                    std::string(t && *t ? t : "/tmp") + ": " +
+                                    std::strerror(errno) +
+                                    "; pass --cache-dir DIR");
+  ::chmod(tmpl.c_str(), 0755);
+  return std::filesystem::path(tmpl);
 }
 
 ResolveOptions to_options(const ResolveArgs &a) {
@@ -139,15 +174,16 @@ nlohmann::json explanation_json(const Explanation &x, const ResolveOptions &o) {
       objs.push_back({{"name", ob.name},
                       {"sha256", to_hex(ob.digest)},
                       {"arch", ob.arch}});
-    bundle.update({{"signer", r.bundle.signer},
-                   {"signer_key_file", r.bundle.signer_key_file},
-                   {"name", m.name},
-                   {"version", m.version},
-                   {"created", time_str(m.created)},
-                   {"expires", time_str(m.expires)},
-                   {"entries", r.bundle.entries},
-                   {"manifest_sha256", r.bundle.manifest_sha256},
-                   {"objects", objs}});
+    bundle.update(
+        {{"signer", r.bundle.signer},
+         {"signer_key_file", r.bundle.signer_key_file},
+         {"name", m.name},
+         {"version", m.version},
+         {"created", m.created ? iso8601_utc(m.created) : "not recorded"},
+         {"expires", time_str(m.expires)},
+         {"entries", r.bundle.entries},
+         {"manifest_sha256", r.bundle.manifest_sha256},
+         {"objects", objs}});
   }
   nlohmann::json cands = nlohmann::json::array();
   for (const auto &c : r.decision.candidates)
@@ -218,7 +254,8 @@ void print_explain(const Explanation &x, const ResolveOptions &o) {
     out << "  signer          " << r.bundle.signer << " ("
         << r.bundle.signer_key_file << "), signature ok\n"
         << "  version         " << m.version << " (" << m.name << "), created "
-        << time_str(m.created) << ", expires " << time_str(m.expires) << "\n"
+        << (m.created ? iso8601_utc(m.created) : "not recorded") << ", expires "
+        << time_str(m.expires) << "\n"
         << "  entries         " << r.bundle.entries << ", manifest "
         << r.bundle.manifest_sha256.substr(0, 16) << "\n  objects        ";
     for (const auto &ob : m.objects)
@@ -267,6 +304,20 @@ void add_resolve_command(CLI::App &app, Cli &cli) {
   sub->callback([&cli, args] {
     route_libbpf_logs();
     ResolveOptions o = to_options(*args);
+    // A simulated host never writes the system cache; a cache directory
+    // the caller names (--cache-dir, $BTFPACK_CACHE_DIR) is used as given.
+    const char *env_cache = std::getenv("BTFPACK_CACHE_DIR");
+    if (simulated(*args) && args->cache_dir.empty() &&
+        !(env_cache && *env_cache)) {
+      auto dir = simulated_cache_dir();
+      if (!dir.ok())
+        return fail(cli, dir.error());
+      o.cache_dir = *dir;
+      if (!cli.json)
+        std::cerr << "btfpack: simulated host: the BTF goes to "
+                  << o.cache_dir.string() << ", not the system cache "
+                  << paths::cache_dir().string() << "\n";
+    }
     auto r = resolve(o);
     if (!r.ok()) {
       fail(cli, r.error());
@@ -305,6 +356,8 @@ void add_explain_command(CLI::App &app, Cli &cli) {
     route_libbpf_logs();
     ResolveOptions o = to_options(*args);
     o.handoff = HandOff::none;
+    if (simulated(*args) && args->cache_dir.empty())
+      o.cache_dir = "$TMPDIR/btfpack-simulated-XXXXXX"; // what resolve does
     Explanation x = explain(o);
     if (cli.json)
       print_json(cli, explanation_json(x, o));

@@ -8,6 +8,9 @@
 #include <memory>
 
 #include "btfpack/bundle.h"
+#include "btfpack/paths.h"
+#include "btfpack/runtime.h"
+#include "btfpack/store.h"
 #include "cli.h"
 #include "trusted_keys.h"
 
@@ -28,19 +31,32 @@ void add_verify_command(CLI::App &app, Cli &cli) {
   sub->add_option("BUNDLE", o->bundle, "bundle file")->required();
   sub->add_option("--key", o->keys,
                   "trusted public key file or directory of *.pub (repeat "
-                  "for several)")
-      ->required();
+                  "for several; default: every *.pub in $BTFPACK_KEYS_DIR or "
+                  "/etc/btfpack/keys, as install and list)");
   sub->add_flag("--allow-expired", o->allow_expired,
                 "accept a bundle past its expiry time");
   sub->callback([&cli, o] {
-    auto keys = load_trusted_keys(o->keys);
+    auto keys = o->keys.empty() ? read_trusted_keys(paths::keys_dir())
+                                : load_trusted_keys(o->keys);
     if (!keys)
       return fail(cli, keys.error());
     OpenOptions opts;
     opts.allow_expired = o->allow_expired;
     auto b = Bundle::open(o->bundle, *keys, opts);
-    if (!b)
+    if (!b) {
+      // A signature that fails over a damaged file: say what is damaged
+      // (as inspect does) rather than only "modified".
+      if (b.error().code == Errc::bad_signature) {
+        auto u = Bundle::open_unverified(o->bundle, opts);
+        if (!u && u.error().code == Errc::corrupt)
+          return fail(cli, make_error(Errc::corrupt,
+                                      u.error().message +
+                                          "; the signature does not cover "
+                                          "this file (" +
+                                          b.error().message + ")"));
+      }
       return fail(cli, b.error());
+    }
     if (auto r = b->verify_blobs(); !r)
       return fail(cli, r.error());
     auto st = b->stats();

@@ -17,7 +17,8 @@ Result<void> write_replace(const std::filesystem::path &path,
   std::string tmpl = path.string() + ".tmp.XXXXXX";
   UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
   if (!fd)
-    return make_error(Errc::io, "create " + tmpl + ": " + errno_message(errno));
+    return make_error(Errc::io,
+                      "write " + path.string() + ": " + errno_message(errno));
   auto fail = [&](const char *what) {
     int err = errno;
     ::unlink(tmpl.c_str());

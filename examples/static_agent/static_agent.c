@@ -52,16 +52,14 @@ static void handle_event(void *ctx, int cpu, void *data, __u32 size) {
   if (e.helper_pid != (__u32)child_pid)
     return;
   seen++;
-  int ok = e.core_pid == e.helper_pid &&
-           e.core_state == TASK_INTERRUPTIBLE &&
+  int ok = e.core_pid == e.helper_pid && e.core_state == TASK_INTERRUPTIBLE &&
            e.core_state_is_new == (__u32)kernel_has_new_state &&
            e.core_reset_on_fork == 0;
   if (!ok)
     bad++;
   printf("%s pid %u core_pid %u core_state %lld (%s) reset_on_fork %u\n",
-         ok ? "ok " : "BAD", e.helper_pid, e.core_pid,
-         (long long)e.core_state, e.core_state_is_new ? "__state" : "state",
-         e.core_reset_on_fork);
+         ok ? "ok " : "BAD", e.helper_pid, e.core_pid, (long long)e.core_state,
+         e.core_state_is_new ? "__state" : "state", e.core_reset_on_fork);
 }
 
 static int new_state_field(void) {
@@ -109,8 +107,10 @@ int main(int argc, char **argv) {
       verbose++;
       break;
     default:
-      fprintf(stderr, "usage: %s [-B BUNDLE] [-k KEY.pub] [-p] [-t SECONDS]"
-                      " [-v]\n", argv[0]);
+      fprintf(stderr,
+              "usage: %s [-B BUNDLE] [-k KEY.pub] [-p] [-t SECONDS]"
+              " [-v]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -143,8 +143,9 @@ int main(int argc, char **argv) {
   }
   err = taskstate_bpf__load(obj);
   if (err == -EPERM || err == -EACCES) {
-    fprintf(stderr, "static_agent: not allowed to load BPF here (%s): "
-                    "run as root or with CAP_BPF+CAP_PERFMON\n",
+    fprintf(stderr,
+            "static_agent: not allowed to load BPF here (%s): "
+            "run as root or with CAP_BPF+CAP_PERFMON\n",
             strerror(-err));
     ret = 77;
     goto cleanup;

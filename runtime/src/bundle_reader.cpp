@@ -21,12 +21,17 @@
 #include "btfpack/btf_check.h"
 #include "btfpack/bundle.h"
 #include "btfpack/file_util.h"
+#include "btfpack/kernel_release.h"
 #include "btfpack/time_util.h"
 #include "btfpack/unique_fd.h"
 #include "bundle_format.h"
 #include "crypto.h"
 
 namespace btfpack {
+
+bool object_serves(const BundleObject &o, std::string_view kernel_arch) {
+  return o.arch.empty() || archive_arch(o.arch) == archive_arch(kernel_arch);
+}
 
 using namespace detail;
 
@@ -474,11 +479,17 @@ BundleStats Bundle::stats() const {
     max_depth = std::max(max_depth, depth[i]);
   }
   s.max_chain_depth = static_cast<std::uint32_t>(max_depth);
-  s.entry_count = m.kernels.size();
-  for (const auto &c : m.chunks)
-    s.entry_count += c.count;
+  s.entry_count = entry_count();
   s.blob_count = m.blobs.size();
   return s;
+}
+
+std::uint64_t Bundle::entry_count() const {
+  const auto &m = impl_->manifest;
+  std::uint64_t n = m.kernels.size();
+  for (const auto &c : m.chunks)
+    n += c.count;
+  return n;
 }
 
 const BundleEntry *Bundle::find(const KernelKey &kernel) const {

@@ -146,8 +146,8 @@ int resolve_handle(const btfpack_opts *bo, std::unique_ptr<btfpack_btf> &out) {
   // Trust roots: the compiled-in defaults unless the caller opts in to the
   // environment (then paths:: reads it with secure_getenv).
   if (!BO(use_env)) {
-    ro.bundle = std::filesystem::path(paths::DEFAULT_STORE_DIR) /
-                paths::CURRENT_NAME;
+    ro.bundle =
+        std::filesystem::path(paths::DEFAULT_STORE_DIR) / paths::CURRENT_NAME;
     ro.keys_dir = paths::DEFAULT_KEYS_DIR;
     ro.cache_dir = paths::DEFAULT_CACHE_DIR;
   }
@@ -171,9 +171,8 @@ int resolve_handle(const btfpack_opts *bo, std::unique_ptr<btfpack_btf> &out) {
     if (!objs[i].data || !objs[i].size)
       return fail(EINVAL, "btfpack_opts.objects[" + std::to_string(i) +
                               "] has no bytes (data NULL or size 0)");
-    ro.object_digests.push_back(sha256(
-        std::string_view(static_cast<const char *>(objs[i].data),
-                         objs[i].size)));
+    ro.object_digests.push_back(sha256(std::string_view(
+        static_cast<const char *>(objs[i].data), objs[i].size)));
   }
   ro.policy.prefer_bundle = BO(prefer_bundle) != 0;
   ro.policy.allow_nearest = BO(allow_nearest) != 0;
@@ -209,8 +208,7 @@ int resolve_handle(const btfpack_opts *bo, std::unique_ptr<btfpack_btf> &out) {
 // written into (cleanup gets only the opts back, as with libbpf-tools).
 std::mutex live_mu;
 std::map<const bpf_object_open_opts *, std::unique_ptr<btfpack_btf>> &live() {
-  static std::map<const bpf_object_open_opts *, std::unique_ptr<btfpack_btf>>
-      m;
+  static std::map<const bpf_object_open_opts *, std::unique_ptr<btfpack_btf>> m;
   return m;
 }
 
@@ -283,7 +281,9 @@ extern "C" void btfpack_cleanup_core_btf(struct bpf_object_open_opts *opts) {
   });
 }
 
-extern "C" const char *btfpack_last_error(void) { return last_error; }
+extern "C" const char *btfpack_last_error(void) {
+  return last_error;
+}
 
 extern "C" void btfpack_route_libbpf_logs(int verbosity) {
   guarded("btfpack_route_libbpf_logs", [&] {

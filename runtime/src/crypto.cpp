@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "crypto.h"
 
+#include <algorithm>
 #include <cstring>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <stdexcept>
 
 #include "btfpack/c_free.h"
 
@@ -81,8 +81,8 @@ void blake2b_compress(std::uint64_t h[8], const std::uint8_t block[128],
 }
 
 PkeyPtr pkey_from_seed(const Ed25519Seed &seed) {
-  return PkeyPtr(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                              seed.data(), seed.size()));
+  return PkeyPtr(EVP_PKEY_new_raw_private_key_ex(nullptr, "ED25519", nullptr,
+                                                 seed.data(), seed.size()));
 }
 
 constexpr char B64[] =
@@ -103,26 +103,45 @@ int b64_value(char c) {
 }
 } // namespace
 
-Blake2b512Stream::Blake2b512Stream() : ctx_(EVP_MD_CTX_new()) {
-  auto *ctx = static_cast<EVP_MD_CTX *>(ctx_);
-  if (!ctx || EVP_DigestInit_ex(ctx, EVP_blake2b512(), nullptr) != 1)
-    throw std::runtime_error("openssl: cannot initialise BLAKE2b-512");
+Blake2bStream::Blake2bStream(std::size_t out_len) : out_len_(out_len) {
+  for (int i = 0; i < 8; i++)
+    h_[i] = BLAKE2B_IV[i];
+  h_[0] ^= 0x01010000ULL ^ out_len; // parameter block: no key, fanout=depth=1
 }
 
-Blake2b512Stream::~Blake2b512Stream() {
-  EVP_MD_CTX_free(static_cast<EVP_MD_CTX *>(ctx_));
+void Blake2bStream::update(const void *data, std::size_t len) {
+  const auto *p = static_cast<const std::uint8_t *>(data);
+  // Every block but the last is compressed once more input follows it; the
+  // last one (even when full, or empty for an empty message) is compressed
+  // by finish() with the final flag.
+  while (len > 0) {
+    if (len_ == sizeof buf_) {
+      t_ += sizeof buf_;
+      blake2b_compress(h_, buf_, t_, false);
+      len_ = 0;
+    }
+    if (len_ == 0) {
+      while (len > sizeof buf_) { // whole blocks straight from the input
+        t_ += sizeof buf_;
+        blake2b_compress(h_, p, t_, false);
+        p += sizeof buf_;
+        len -= sizeof buf_;
+      }
+    }
+    std::size_t n = std::min(len, sizeof buf_ - len_);
+    std::memcpy(buf_ + len_, p, n);
+    len_ += n;
+    p += n;
+    len -= n;
+  }
 }
 
-void Blake2b512Stream::update(const void *data, std::size_t len) {
-  if (len > 0)
-    EVP_DigestUpdate(static_cast<EVP_MD_CTX *>(ctx_), data, len);
-}
-
-Blake2b512 Blake2b512Stream::finish() {
-  Blake2b512 out{};
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX *>(ctx_), out.data(), &n);
-  return out;
+void Blake2bStream::finish(std::uint8_t *out) {
+  std::memset(buf_ + len_, 0, sizeof buf_ - len_);
+  t_ += len_;
+  blake2b_compress(h_, buf_, t_, true);
+  for (std::size_t i = 0; i < out_len_; i++)
+    out[i] = static_cast<std::uint8_t>(h_[i / 8] >> (8 * (i % 8)));
 }
 
 Blake2b512 blake2b512(std::span<const std::uint8_t> data) {
@@ -133,30 +152,10 @@ Blake2b512 blake2b512(std::span<const std::uint8_t> data) {
 
 std::vector<std::uint8_t> blake2b(std::span<const std::uint8_t> data,
                                   std::size_t out_len) {
-  std::uint64_t h[8];
-  for (int i = 0; i < 8; i++)
-    h[i] = BLAKE2B_IV[i];
-  h[0] ^= 0x01010000ULL ^ out_len; // parameter block: no key, fanout=depth=1
-  std::uint8_t block[128];
-  std::size_t off = 0;
-  std::uint64_t t = 0;
-  // Every block but the last is compressed as it fills; the last one (even
-  // when full, or empty for an empty message) carries the final flag.
-  while (data.size() - off > 128) {
-    std::memcpy(block, data.data() + off, 128);
-    t += 128;
-    blake2b_compress(h, block, t, false);
-    off += 128;
-  }
-  std::size_t rest = data.size() - off;
-  std::memset(block, 0, sizeof block);
-  if (rest > 0)
-    std::memcpy(block, data.data() + off, rest);
-  t += rest;
-  blake2b_compress(h, block, t, true);
+  Blake2bStream s(out_len);
+  s.update(data.data(), data.size());
   std::vector<std::uint8_t> out(out_len);
-  for (std::size_t i = 0; i < out_len; i++)
-    out[i] = static_cast<std::uint8_t>(h[i / 8] >> (8 * (i % 8)));
+  s.finish(out.data());
   return out;
 }
 
@@ -178,8 +177,8 @@ Result<Ed25519Sig> ed25519_sign(const Ed25519Seed &seed,
   Ed25519Sig sig{};
   std::size_t len = sig.size();
   if (!key || !ctx ||
-      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) !=
-          1 ||
+      EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
+                            key.get(), nullptr) != 1 ||
       EVP_DigestSign(ctx.get(), sig.data(), &len, msg.data(), msg.size()) !=
           1 ||
       len != sig.size())
@@ -189,12 +188,14 @@ Result<Ed25519Sig> ed25519_sign(const Ed25519Seed &seed,
 
 bool ed25519_verify(const Ed25519Pk &pk, std::span<const std::uint8_t> msg,
                     const Ed25519Sig &sig) {
-  PkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pk.data(),
-                                          pk.size()));
+  // The _ex forms name the algorithm for the provider directly, skipping
+  // the legacy ENGINE table look-ups (a sixth of a resolve: issue 14).
+  PkeyPtr key(EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr,
+                                             pk.data(), pk.size()));
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!key || !ctx ||
-      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) !=
-          1)
+      EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
+                              key.get(), nullptr) != 1)
     return false;
   return EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(),
                           msg.size()) == 1;

@@ -256,6 +256,18 @@ std::vector<std::string> HostFacts::id_like() const {
 
 Result<HostFacts> detect_host(const HostOptions &opts) {
   HostFacts h;
+  if (!opts.host_root.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(opts.host_root, ec))
+      return make_error(Errc::not_found,
+                        "host root " + opts.host_root.string() +
+                            " is not a directory (--host-root): give the "
+                            "directory where the host's filesystem is "
+                            "mounted, e.g. /host");
+  }
+  // --kernel-release simulates another kernel: what this machine's kernel
+  // says about itself (its BTF, /proc/version, build-id) is not about it.
+  const bool simulated = opts.kernel_release.has_value();
   struct utsname u {};
   bool have_uname = ::uname(&u) == 0;
   int uname_err = errno;
@@ -296,7 +308,10 @@ Result<HostFacts> detect_host(const HostOptions &opts) {
   add_os_release(h, opts);
 
   if (opts.native_btf) {
-    h.native_btf = fact(*opts.native_btf ? "yes" : "no", "override");
+    h.native_btf = fact(*opts.native_btf ? "yes" : "no", "--native-btf");
+  } else if (simulated) {
+    h.native_btf = fact("unknown", "simulated kernel (--kernel-release); "
+                                   "--native-btf yes|no says");
   } else {
     // A host root without /sys mounted: the kernel is shared, so the
     // container's own /sys tells the truth.
@@ -322,6 +337,11 @@ Result<HostFacts> detect_host(const HostOptions &opts) {
     }
   }
 
+  if (simulated) {
+    h.proc_version = fact("", "not read: simulated kernel (--kernel-release)");
+    h.build_id = fact("", "not read: simulated kernel (--kernel-release)");
+    return h;
+  }
   for (const char *pv : {"/proc/version"}) {
     auto p = host_file(opts.host_root, pv, true);
     if (!p.ok()) {

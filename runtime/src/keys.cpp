@@ -72,6 +72,11 @@ Result<PublicKey> PublicKey::parse(std::string_view text,
                                    std::string_view name) {
   BTFPACK_TRY(line, key_line(text, name, "public key", true));
   auto raw = base64_decode(line);
+  if (raw && raw->size() == MS_SECKEY_BYTES)
+    return make_error(Errc::invalid_argument,
+                      std::string(name) +
+                          ": this is a secret key; pass the public key "
+                          "(the .pub file `btfpack keygen` wrote beside it)");
   if (!raw || raw->size() != MS_PUBKEY_BYTES)
     return make_error(Errc::corrupt,
                       std::string(name) +

@@ -37,6 +37,9 @@ constexpr const char *kLock = paths::LOCK_NAME;
 // The highest bundle version this store ever made current (rollback
 // protection that survives `btfpack rollback`), one decimal line.
 constexpr const char *kHighest = "highest-version";
+// rolled-back-from names the bundle a rollback left (then `previous`):
+// a second rollback would only return to it, so it is refused.
+constexpr const char *kRolledBack = "rolled-back-from";
 const std::string kBundles = paths::BUNDLES_SUBDIR;
 constexpr std::uint64_t kMaxBundleBytes = 1ull << 30;
 
@@ -524,6 +527,8 @@ Result<InstallResult> Store::install(const fs::path &bundle,
     crash_point(9);
   }
   BTFPACK_CHECK(replace_link(dir_, kCurrent, final_name));
+  std::error_code rb_ec;
+  fs::remove(dir_ / kRolledBack, rb_ec); // an install ends a rollback
   crash_point(10);
   BTFPACK_CHECK(fsync_dir(dir_));
   crash_point(11);
@@ -555,10 +560,28 @@ Result<StoredBundle> Store::rollback(std::span<const PublicKey> trusted,
     return make_error(Errc::not_found, "no previous bundle in " +
                                            dir_.string() +
                                            ": nothing to roll back to");
+  if (auto left = read_text_file(dir_ / kRolledBack, 4096); left.ok()) {
+    std::string f = *left;
+    while (!f.empty() && (f.back() == '\n' || f.back() == ' '))
+      f.pop_back();
+    if (f == *prev)
+      return make_error(
+          Errc::downgrade,
+          "nothing to roll back to in " + dir_.string() +
+              ": the previous "
+              "bundle " +
+              *prev +
+              " is the one the last rollback left, so a "
+              "second rollback would undo the first; to return to it on "
+              "purpose, install it again: btfpack install " +
+              (bdir / *prev).string());
+  }
   auto verified = open_verified(bdir / *prev, trusted, opts);
   if (!verified)
     return with_context(std::move(verified).error(),
                         "verify previous bundle " + (bdir / *prev).string());
+  if (cur)
+    BTFPACK_CHECK(write_file_atomic(dir_ / kRolledBack, *cur + "\n", 0644));
   if (cur)
     BTFPACK_CHECK(replace_link(dir_, kPrevious, *cur));
   BTFPACK_CHECK(replace_link(dir_, kCurrent, *prev));
@@ -588,7 +611,14 @@ Store::list(std::span<const PublicKey> trusted,
     s.version = parts->version;
     s.manifest_sha256 = parts->digest;
     s.size = e.file_size(ec);
-    if (!trusted.empty()) {
+    if (trusted.empty()) {
+      // Unverified: the name as the bundle states it (the file name has
+      // it sanitized, my-agent -> my_agent), so list shows one name.
+      OpenOptions oo;
+      oo.allow_expired = true;
+      if (auto u = Bundle::open_unverified(e.path(), oo); u)
+        s.name = u->meta().name;
+    } else {
       auto b = open_verified(e.path(), trusted, opts);
       if (b) {
         auto size = s.size;

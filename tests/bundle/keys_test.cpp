@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include "btfpack/file_util.h"
@@ -18,18 +19,47 @@ std::span<const std::uint8_t> bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t *>(s.data()), s.size()};
 }
 
+std::vector<std::uint8_t> openssl_blake2b512(std::span<const std::uint8_t> m) {
+  std::vector<std::uint8_t> out(64);
+  unsigned int n = 0;
+  EXPECT_EQ(
+      EVP_Digest(m.data(), m.size(), out.data(), &n, EVP_blake2b512(), nullptr),
+      1);
+  EXPECT_EQ(n, 64u);
+  return out;
+}
+
 TEST(Blake2b, OwnImplementationMatchesOpenSsl512) {
-  // The 256-bit variant (secret key checksum) shares all code with the
-  // 512-bit one, which OpenSSL computes too: compare them over block edges.
+  // Both widths and the streaming form share all code with the 512-bit
+  // one-shot form, which OpenSSL computes too: compare them over block edges.
   std::vector<std::uint8_t> msg;
   for (std::size_t len : {0, 1, 3, 127, 128, 129, 255, 256, 257, 1000}) {
     msg.resize(len);
     for (std::size_t i = 0; i < len; i++)
       msg[i] = static_cast<std::uint8_t>(i * 7 + 1);
     auto ours = blake2b(msg, 64);
-    auto ref = blake2b512(msg);
-    EXPECT_EQ(std::vector<std::uint8_t>(ref.begin(), ref.end()), ours) << len;
+    auto ref = openssl_blake2b512(msg);
+    EXPECT_EQ(ref, ours) << len;
+    auto one = blake2b512(msg);
+    EXPECT_EQ(ref, std::vector<std::uint8_t>(one.begin(), one.end())) << len;
   }
+}
+
+TEST(Blake2b, StreamingInAnyPiecesMatchesOpenSsl512) {
+  std::vector<std::uint8_t> msg(3 * 128 + 77);
+  for (std::size_t i = 0; i < msg.size(); i++)
+    msg[i] = static_cast<std::uint8_t>(i * 13 + 5);
+  for (std::size_t len : {0, 128, 129, 256, 300, 461})
+    for (std::size_t piece : {1, 7, 127, 128, 129, 200, 1000}) {
+      auto m = std::span<const std::uint8_t>(msg).first(len);
+      Blake2b512Stream s;
+      for (std::size_t off = 0; off < m.size(); off += piece)
+        s.update(m.data() + off, std::min(piece, m.size() - off));
+      auto got = s.finish();
+      EXPECT_EQ(openssl_blake2b512(m),
+                std::vector<std::uint8_t>(got.begin(), got.end()))
+          << len << " in pieces of " << piece;
+    }
 }
 
 TEST(Blake2b, Rfc7693And256BitVectors) {

@@ -88,9 +88,8 @@ TEST(Library, TakesLibbpfFromTheProgram) {
   auto r = sh(std::string("readelf -d '") + BTFPACK_SHARED_LIB + "'");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("libcrypto"), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find("libbpf"), std::string::npos)
-      << "libbpf in DT_NEEDED:\n"
-      << r.out;
+  EXPECT_EQ(r.out.find("libbpf"), std::string::npos) << "libbpf in DT_NEEDED:\n"
+                                                     << r.out;
   r = sh(std::string("nm -D --undefined-only '") + BTFPACK_SHARED_LIB + "'");
   EXPECT_NE(r.out.find("libbpf_set_print"), std::string::npos) << r.out;
 }
@@ -126,9 +125,9 @@ TEST(Library, OneLibbpfWithAStaticLibbpf) {
   ASSERT_TRUE(host.ok()) << host.error().message;
   ASSERT_TRUE(host->os_id.present());
   std::vector<std::uint8_t> btf = {
-      0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0,   0, 0, 0, 16,  0,   0,
-      0,    16,   0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0,   0,   0,
-      1,    4,    0, 0, 0, 32, 0, 0, 1, 0, 'i', 'n', 't', 0};
+      0x9f, 0xeb, 1, 0, 24, 0, 0,  0, 0, 0, 0, 0,   16,  0,   0,
+      0,    16,   0, 0, 0,  5, 0,  0, 0, 1, 0, 0,   0,   0,   0,
+      0,    1,    4, 0, 0,  0, 32, 0, 0, 1, 0, 'i', 'n', 't', 0};
   TempDir t;
   auto key = SecretKey::generate();
   ASSERT_TRUE(key.ok());

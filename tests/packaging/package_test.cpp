@@ -168,8 +168,8 @@ TEST(Package, RpmFileListAndScripts) {
   EXPECT_EQ(r.out, std::string("btfpack ") + BTFPACK_VERSION + " Apache-2.0");
   // Our description, not CPack's placeholder; a payload rpm < 4.14 (CentOS
   // 7, Amazon Linux 2) can read.
-  r = sh("rpm -qp --qf '%{DESCRIPTION}|%{PAYLOADCOMPRESSOR}' '" +
-         rpm.string() + "' 2>/dev/null");
+  r = sh("rpm -qp --qf '%{DESCRIPTION}|%{PAYLOADCOMPRESSOR}' '" + rpm.string() +
+         "' 2>/dev/null");
   EXPECT_NE(r.out.find("signed bundle of minimized BTFs"), std::string::npos)
       << r.out;
   EXPECT_EQ(r.out.find("no package description"), std::string::npos) << r.out;
@@ -237,8 +237,8 @@ TEST(Package, ThirdPartyBuildsAgainstInstalledPackage) {
                   .ok());
   auto bundle = t / "c.btfpack";
   ASSERT_TRUE(w.write(bundle, *key).ok());
-  const std::string args =
-      " '" + bundle.string() + "' '" + pub.string() + "' '" + btf.string() + "'";
+  const std::string args = " '" + bundle.string() + "' '" + pub.string() +
+                           "' '" + btf.string() + "'";
 
   // CMake: find_package(btfpack) -> btfpack::runtime and, outside sanitizer
   // builds (ASan cannot link static executables), btfpack::runtime_static.
@@ -260,8 +260,7 @@ TEST(Package, ThirdPartyBuildsAgainstInstalledPackage) {
   r = sh("LD_LIBRARY_PATH='" + libdir.string() + "' '" +
          (bld / "consumer").string() + "'" + args);
   ASSERT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("ok consumer exact match"), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("ok consumer exact match"), std::string::npos) << r.out;
   // It really runs on the staged libbtfpack.so.
   r = sh("LD_LIBRARY_PATH='" + libdir.string() + "' ldd '" +
          (bld / "consumer").string() + "'");

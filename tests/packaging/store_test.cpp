@@ -175,8 +175,17 @@ TEST_F(StoreTest, InstallListRollback) {
                             "' BTFPACK_STORE='" + store_.string() + "'");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(current_sha(), sha_of(v1));
-  // previous is now v2: rolling back again returns to it.
+  // previous is now v2, the bundle the rollback left: a second rollback
+  // would only undo the first, so it is refused (issue #19) and says how
+  // to return to v2 on purpose.
   r = cli({"rollback", "--key", pub_.string(), "--store", store_.string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("a second rollback would undo the first"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("btfpack install"), std::string::npos) << r.err;
+  EXPECT_EQ(current_sha(), sha_of(v1));
+  r = install(v2);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(current_sha(), sha_of(v2));
 }

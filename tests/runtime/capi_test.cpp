@@ -118,7 +118,8 @@ protected:
 
 std::string read_path(const char *p) {
   auto r = read_file(p);
-  return r.ok() ? std::string(r->begin(), r->end()) : std::string("<unreadable>");
+  return r.ok() ? std::string(r->begin(), r->end())
+                : std::string("<unreadable>");
 }
 
 TEST_F(CApi, HandleGivesTheVerifiedBtfAndOwnsTheMemfd) {

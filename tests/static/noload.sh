@@ -16,7 +16,8 @@ rc=0
 run() {
   local st=0 n
   strace -f -qq -o "$T/trace" -e trace=open,openat,execve "$BTFPACK" "$@" >"$T/out" 2>&1 || st=$?
-  if [ $st -ne 0 ]; then echo "FAIL btfpack $*: exit $st: $(head -c 400 "$T/out")"; rc=1; fi n=$(grep -c 'execve(' "$T/trace" || true)
+  if [ $st -ne 0 ]; then echo "FAIL btfpack $*: exit $st: $(head -c 400 "$T/out")"; rc=1; fi
+  n=$(grep -c 'execve(' "$T/trace" || true)
   if grep -E "$bad" "$T/trace"; then echo "FAIL btfpack $*: opened the files above"; rc=1; fi
   if [ "$n" -ne 1 ]; then echo "FAIL btfpack $*: $n execve calls"; grep execve "$T/trace"; rc=1; fi
   echo "ok btfpack $* ($(grep -cE 'open(at)?\(' "$T/trace") opens)"

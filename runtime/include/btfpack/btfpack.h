@@ -94,9 +94,7 @@ struct btfpack_opts {
 #define BTFPACK_OPTS(NAME, ...)                                                \
   struct btfpack_opts NAME = ({                                                \
     memset(&NAME, 0, sizeof(struct btfpack_opts));                             \
-    (struct btfpack_opts){                                                     \
-        .sz = sizeof(struct btfpack_opts),                                     \
-        __VA_ARGS__};                                                          \
+    (struct btfpack_opts){.sz = sizeof(struct btfpack_opts), __VA_ARGS__};     \
   })
 
 /* struct btfpack_btf: one resolution and the hand-off it owns. */
@@ -107,7 +105,8 @@ struct btfpack_btf;
  * errno: ENOENT (no BTF for this host, no bundle, no keys), EKEYREJECTED
  * (signature), ESTALE (bundle made for other objects), EKEYEXPIRED,
  * EBADMSG (corrupt), EIO, ENOMEM, EINVAL (bad opts). */
-BTFPACK_API struct btfpack_btf *btfpack_resolve(const struct btfpack_opts *opts);
+BTFPACK_API struct btfpack_btf *
+btfpack_resolve(const struct btfpack_opts *opts);
 
 /* btfpack_btf__path is btf_custom_path for libbpf: NULL when the kernel's
  * own BTF is to be used. Valid until btfpack_btf__free. */
@@ -129,9 +128,8 @@ BTFPACK_API void btfpack_btf__free(struct btfpack_btf *btf);
 BTFPACK_API int btfpack_ensure_core_btf(struct bpf_object_open_opts *opts);
 
 /* btfpack_ensure_core_btf_opts is btfpack_ensure_core_btf with options. */
-BTFPACK_API int
-btfpack_ensure_core_btf_opts(struct bpf_object_open_opts *opts,
-                             const struct btfpack_opts *bopts);
+BTFPACK_API int btfpack_ensure_core_btf_opts(struct bpf_object_open_opts *opts,
+                                             const struct btfpack_opts *bopts);
 
 /* btfpack_cleanup_core_btf releases what ensure set up for `opts` (closes
  * the memfd) and clears btf_custom_path. Safe to call more than once, and

@@ -129,8 +129,8 @@ Result<void> write_file_atomic(const std::filesystem::path &path,
   std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX"));
   UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
   if (!fd)
-    return make_error(Errc::io, "create temporary file in " + dir.string() +
-                                    ": " + errno_message(errno));
+    return make_error(Errc::io,
+                      "write " + path.string() + ": " + errno_message(errno));
   auto fail = [&](const std::string &what) {
     int err = errno;
     ::unlink(tmpl.c_str());
