@@ -52,6 +52,9 @@ Result<FileDigest> digest_file(const std::filesystem::path &path,
   d.size = static_cast<std::uint64_t>(st.st_size);
   d.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +
                st.st_mtim.tv_nsec;
+  d.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 +
+               st.st_ctim.tv_nsec;
+  d.inode = static_cast<std::uint64_t>(st.st_ino);
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
 
   MdCtxPtr s256, s1;

@@ -17,6 +17,8 @@ namespace btfpack::detail {
 struct FileDigest {
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  std::uint64_t inode = 0;
   std::string sha256;   // lowercase hex, empty if not asked for
   std::string git_blob; // lowercase hex, empty if not asked for
 };

@@ -247,12 +247,15 @@ private:
       SIZE = 32,
       SHA = 64,
       BLOB = 128,
-      MTIME = 256
+      MTIME = 256,
+      CTIME = 512,
+      INODE = 1024
     };
     unsigned seen = 0;
     std::string path, distro, version, arch, release, sha, blob;
     std::uint64_t size = 0;
-    std::int64_t mtime = 0;
+    std::int64_t mtime = 0, ctime = 0;
+    std::uint64_t inode = 0;
     ws();
     if (peek() == '}')
       return false; // no path
@@ -284,6 +287,10 @@ private:
         bit = BLOB, ok = string(blob);
       else if (key_ == "mtime_ns")
         bit = MTIME, ok = integer(mtime);
+      else if (key_ == "ctime_ns")
+        bit = CTIME, ok = integer(ctime);
+      else if (key_ == "inode")
+        bit = INODE, ok = unsigned_int(inode);
       else
         ok = skip_value(1);
       if (!ok || (seen & bit))
@@ -315,6 +322,8 @@ private:
     e.sha256 = std::move(sha);
     e.git_blob = std::move(blob);
     e.mtime_ns = mtime;
+    e.ctime_ns = ctime;
+    e.inode = inode;
     idx.entries.push_back(std::move(e));
     return true;
   }

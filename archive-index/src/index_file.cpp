@@ -190,6 +190,18 @@ private:
         return at_entry(i, "\"mtime_ns\" is not a 64-bit integer");
       e.mtime_ns = mt->get<std::int64_t>();
     }
+    if (auto ct = j.find("ctime_ns"); ct != j.end()) {
+      if (!ct->is_number_integer() ||
+          (ct->is_number_unsigned() &&
+           ct->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+        return at_entry(i, "\"ctime_ns\" is not a 64-bit integer");
+      e.ctime_ns = ct->get<std::int64_t>();
+    }
+    if (auto in = j.find("inode"); in != j.end()) {
+      if (!in->is_number_unsigned())
+        return at_entry(i, "\"inode\" is not an unsigned 64-bit integer");
+      e.inode = in->get<std::uint64_t>();
+    }
     return e;
   }
 
@@ -225,6 +237,10 @@ std::string Index::to_json(bool pretty) const {
       j["git_blob"] = e.git_blob;
     if (e.mtime_ns != 0)
       j["mtime_ns"] = e.mtime_ns;
+    if (e.ctime_ns != 0)
+      j["ctime_ns"] = e.ctime_ns;
+    if (e.inode != 0)
+      j["inode"] = e.inode;
     out += i ? "," : "";
     out += nl;
     out += dump(j);

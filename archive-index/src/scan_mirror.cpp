@@ -126,6 +126,10 @@ private:
     c.entry.mtime_ns =
         static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 +
         sb.st_mtim.tv_nsec;
+    c.entry.ctime_ns =
+        static_cast<std::int64_t>(sb.st_ctim.tv_sec) * 1000000000 +
+        sb.st_ctim.tv_nsec;
+    c.entry.inode = static_cast<std::uint64_t>(sb.st_ino);
     c.abs = std::move(target);
     files.push_back(std::move(c));
   }
@@ -159,7 +163,8 @@ Result<ScanResult> scan_mirror(const fs::path &dir, const ScanOptions &opts) {
   Walker w(root, res.warnings);
   w.walk(root, "", 0);
 
-  // Incremental: reuse digests of files whose size and mtime are unchanged.
+  // Incremental: reuse digests of files whose size, mtime, ctime and inode
+  // are unchanged (an index without ctime/inode vouches for nothing).
   std::unordered_map<std::string_view, const IndexEntry *> prev;
   if (opts.previous)
     for (const auto &e : opts.previous->entries)
@@ -170,7 +175,9 @@ Result<ScanResult> scan_mirror(const fs::path &dir, const ScanOptions &opts) {
     if (auto it = prev.find(c.entry.path); it != prev.end()) {
       const IndexEntry &p = *it->second;
       if (p.size == c.entry.size && p.mtime_ns == c.entry.mtime_ns &&
-          !p.sha256.empty() && (!opts.git_blob || !p.git_blob.empty())) {
+          p.ctime_ns == c.entry.ctime_ns && p.inode == c.entry.inode &&
+          p.ctime_ns != 0 && !p.sha256.empty() &&
+          (!opts.git_blob || !p.git_blob.empty())) {
         c.entry.sha256 = p.sha256;
         c.entry.git_blob = p.git_blob;
         c.need_hash = false;
@@ -202,6 +209,8 @@ Result<ScanResult> scan_mirror(const fs::path &dir, const ScanOptions &opts) {
         c.entry.git_blob = std::move(d->git_blob);
         c.entry.size = d->size;
         c.entry.mtime_ns = d->mtime_ns;
+        c.entry.ctime_ns = d->ctime_ns;
+        c.entry.inode = d->inode;
       }
       std::lock_guard lk(prog_mu);
       prog.files_done++;

@@ -18,7 +18,8 @@ std::string Cache::key(const std::string &input_sha256,
                        const std::vector<const ObjectInfo *> &objects,
                        const Bpftool &bpftool) {
   // The checks are part of what a record asserts, so their version is too.
-  std::string k = std::string("btfpack-gen-") + CACHE_VERSION + "-check1\n" +
+  // check2: an empty minimized BTF is a failure (check1 recorded it "ok").
+  std::string k = std::string("btfpack-gen-") + CACHE_VERSION + "-check2\n" +
                   input_sha256 + "\n" + bpftool.version + "\n";
   for (const auto *o : objects)
     k += to_hex(o->digest) + "\n";

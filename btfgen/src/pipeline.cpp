@@ -368,7 +368,10 @@ Result<Index> load_index(const GenOptions &opts, const Cache &cache,
   fs::path remembered = cache.index_path(opts.archive);
   std::optional<Index> previous;
   std::error_code ec;
+  // --no-cache: no digest is taken on trust, every archive file is hashed.
   for (const auto &p : {idx_file, remembered}) {
+    if (!opts.use_cache)
+      break;
     if (!fs::is_regular_file(p, ec))
       continue;
     auto r = Index::read_file(p);

@@ -7,6 +7,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <cerrno>
+#include <chrono>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,8 +97,22 @@ Result<void> extract(struct archive *a, const std::string &where,
                      const UnpackLimits &limits,
                      const std::function<Result<Sink *>()> &open_sink) {
   std::size_t members = 0;
+  std::uint64_t skipped = 0;
   bool have_btf = false;
+  const auto deadline = std::chrono::steady_clock::now() + limits.time_limit;
+  auto too_slow = [&]() -> Result<void> {
+    if (std::chrono::steady_clock::now() <= deadline)
+      return ok();
+    return make_error(
+        Errc::corrupt,
+        where + ": unpacking took longer than " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                               limits.time_limit)
+                               .count()) +
+            " s (the limit for one archive entry); refused");
+  };
   for (;;) {
+    BTFPACK_CHECK(too_slow());
     struct archive_entry *ent = nullptr;
     int rc = archive_read_next_header(a, &ent);
     if (rc == ARCHIVE_EOF)
@@ -122,6 +137,19 @@ Result<void> extract(struct archive *a, const std::string &where,
         type == AE_IFLNK)
       return make_error(Errc::corrupt, where + ": refused member '" + name +
                                            "': links are not allowed");
+    // Whatever is not the .btf is decompressed to be skipped (at the next
+    // header): bounded by what the headers declare, before that work.
+    if (type == AE_IFDIR || !ends_with(name, ".btf")) {
+      if (archive_entry_size_is_set(ent) && archive_entry_size(ent) > 0)
+        skipped += static_cast<std::uint64_t>(archive_entry_size(ent));
+      if (skipped > limits.max_skipped_bytes)
+        return make_error(
+            Errc::corrupt,
+            where + ": refused member '" + name + "': other members than the " +
+                ".btf hold more than " +
+                std::to_string(limits.max_skipped_bytes) +
+                " bytes, which would be decompressed only to be skipped");
+    }
     if (type == AE_IFDIR)
       continue;
     if (type != AE_IFREG)
@@ -169,6 +197,7 @@ Result<void> extract(struct archive *a, const std::string &where,
                               "' is over the limit of " +
                               std::to_string(limits.max_btf_bytes) + " bytes");
       BTFPACK_CHECK(sink->write(buf, len));
+      BTFPACK_CHECK(too_slow());
     }
     if (total == 0)
       return make_error(Errc::corrupt,

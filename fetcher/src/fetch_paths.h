@@ -35,5 +35,10 @@ inline std::int64_t mtime_ns(const struct stat &st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +
          st.st_mtim.tv_nsec;
 }
+// ctime_ns is a stat's status-change time in nanoseconds.
+inline std::int64_t ctime_ns(const struct stat &st) {
+  return static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 +
+         st.st_ctim.tv_nsec;
+}
 
 } // namespace btfpack::fetch

@@ -35,7 +35,8 @@ namespace {
 // Verified is what this run knows for certain about a file in the mirror.
 struct Verified {
   std::uint64_t size = 0;
-  std::int64_t mtime_ns = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0;
+  std::uint64_t inode = 0;
   std::string sha256, git_blob;
   bool rehashed = false; // the index could not vouch for it
 };
@@ -97,9 +98,12 @@ bool present_and_verified(const fs::path &file, const IndexEntry &want,
     return false;
   v.size = want.size;
   v.mtime_ns = mtime_ns(st);
+  v.ctime_ns = ctime_ns(st);
+  v.inode = static_cast<std::uint64_t>(st.st_ino);
   if (prev) {
     const IndexEntry *p = prev->find_path(want.path);
-    if (p && p->size == want.size && p->mtime_ns == v.mtime_ns) {
+    if (p && p->size == want.size && p->mtime_ns == v.mtime_ns &&
+        p->ctime_ns == v.ctime_ns && p->inode == v.inode) {
       bool by_sha = !want.sha256.empty() && p->sha256 == want.sha256;
       bool by_git = want.sha256.empty() && !want.git_blob.empty() &&
                     p->git_blob == want.git_blob;
@@ -145,6 +149,8 @@ Result<void> write_index(const fs::path &dir, const Index *prev,
     }
     e->size = v.size;
     e->mtime_ns = v.mtime_ns;
+    e->ctime_ns = v.ctime_ns;
+    e->inode = v.inode;
     e->sha256 = v.sha256;
     e->git_blob = v.git_blob;
   }
@@ -157,6 +163,7 @@ Result<void> write_index(const fs::path &dir, const Index *prev,
       continue;
     const IndexEntry *k = known.find_path(e.path);
     if (k && k->size == e.size && k->mtime_ns == e.mtime_ns &&
+        k->ctime_ns == e.ctime_ns && k->inode == e.inode &&
         k->sha256 == e.sha256)
       e.git_blob = k->git_blob;
   }
@@ -289,8 +296,10 @@ Result<FetchReport> fetch_archive(const FetchOptions &opts) {
       struct stat st {};
       if (::stat(jobs[i].final_path.c_str(), &st) != 0)
         continue;
-      verified[jobs[i].entry.path] = Verified{
-          jobs[i].entry.size, mtime_ns(st), o.digest.sha256, o.digest.git_blob};
+      verified[jobs[i].entry.path] =
+          Verified{jobs[i].entry.size, mtime_ns(st),
+                   ctime_ns(st),       static_cast<std::uint64_t>(st.st_ino),
+                   o.digest.sha256,    o.digest.git_blob};
     }
   }
 

@@ -2,6 +2,7 @@
 #include "btfpack/handoff.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <fcntl.h>
 #include <random>
 #include <sys/mman.h>
@@ -65,9 +66,65 @@ std::string random_suffix() {
       .substr(0, 12);
 }
 
+// unsafe_ancestor: libbpf opens the cache file by its path name, so a
+// directory on the way that someone else may write to (owned by another
+// user, or group/world-writable without the sticky bit) could swap what the
+// name leads to. Returns why for the first such directory, "" when none.
+std::string unsafe_ancestor(const fs::path &dir) {
+  auto check = [](const fs::path &p, bool follow) -> std::string {
+    struct stat st {};
+    if ((follow ? ::stat(p.c_str(), &st) : ::lstat(p.c_str(), &st)) != 0)
+      return ""; // not there yet: created below, then checked by fstat
+    const bool owner_ok = st.st_uid == 0 || st.st_uid == ::geteuid();
+    if (S_ISLNK(st.st_mode))
+      return owner_ok ? ""
+                      : p.string() + " is a symlink owned by uid " +
+                            std::to_string(st.st_uid);
+    if (!owner_ok)
+      return p.string() + " is owned by uid " + std::to_string(st.st_uid) +
+             ", not root or uid " + std::to_string(::geteuid());
+    if ((st.st_mode & 022) != 0 && !(st.st_mode & S_ISVTX))
+      return p.string() + " is writable by group/others and not sticky (mode " +
+             [&] {
+               char m[8];
+               std::snprintf(m, sizeof m, "%04o", st.st_mode & 07777);
+               return std::string(m);
+             }() +
+             ")";
+    return "";
+  };
+  std::error_code ec;
+  fs::path abs = fs::absolute(dir, ec).lexically_normal();
+  if (ec)
+    return "";
+  // The path as given (symlinks as they are), then where it really leads.
+  for (fs::path p = abs.parent_path();; p = p.parent_path()) {
+    if (auto why = check(p, false); !why.empty())
+      return why;
+    if (p == p.root_path() || p.empty())
+      break;
+  }
+  fs::path real = fs::weakly_canonical(abs, ec);
+  if (!ec && real != abs)
+    for (fs::path p = real.parent_path();; p = p.parent_path()) {
+      if (auto why = check(p, true); !why.empty())
+        return why;
+      if (p == p.root_path() || p.empty())
+        break;
+    }
+  return "";
+}
+
 // open_cache_dir creates (0755) or opens the cache directory and refuses
-// one that others could write to or swap under us.
+// one that others could write to or swap under us, or that lies below such
+// a directory.
 Result<UniqueFd> open_cache_dir(const fs::path &dir) {
+  if (auto why = unsafe_ancestor(dir); !why.empty())
+    return make_error(Errc::invalid_argument,
+                      "cache directory " + dir.string() + " is unsafe: " + why +
+                          "; others could replace the BTF file libbpf opens "
+                          "by name: fix it (chown root, chmod 755 or +t) or "
+                          "pass another --cache-dir");
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(dir, ec))) {
     fs::path cur;

@@ -14,6 +14,7 @@
 
 #include "btfpack/bundle.h"
 #include "btfpack/file_util.h"
+#include "btfpack/log.h"
 #include "btfpack/paths.h"
 #include "btfpack/runtime.h"
 #include "btfpack/unique_fd.h"
@@ -128,6 +129,39 @@ Result<std::optional<std::string>> read_link(const fs::path &dir,
                           "', not to a bundle of the store: remove the link "
                           "and install again");
   return std::optional<std::string>{file};
+}
+
+// bundle_present: the store file a link names is there (a regular file).
+bool bundle_present(const fs::path &dir, const std::string &file) {
+  struct stat st {};
+  return ::lstat((dir / kBundles / file).c_str(), &st) == 0 &&
+         S_ISREG(st.st_mode);
+}
+
+// dangling_error: a link names a bundle file that is gone (removed by hand,
+// lost to a disk fault); what list says, and how to repair it.
+Error dangling_error(const fs::path &dir, const char *link,
+                     const std::string &file) {
+  return make_error(
+      Errc::corrupt,
+      (dir / link).string() + " points to " + kBundles + "/" + file +
+          ", which is gone: the next `btfpack install BUNDLE` or `btfpack "
+          "rollback` on this store removes the dangling link (or remove it "
+          "by hand)");
+}
+
+// drop_dangling: under the store's lock, a link whose bundle is gone is
+// removed, so install and rollback repair the store instead of failing.
+Result<void> drop_dangling(const fs::path &dir, const char *link,
+                           std::optional<std::string> &file) {
+  if (!file || bundle_present(dir, *file))
+    return ok();
+  log::warn("store: ", dangling_error(dir, link, *file).message,
+            "; removing the link");
+  if (::unlink((dir / link).c_str()) != 0 && errno != ENOENT)
+    return sys_error("remove dangling link", dir / link);
+  file.reset();
+  return ok();
 }
 
 Result<void> fsync_dir(const fs::path &dir) {
@@ -419,6 +453,8 @@ Result<InstallResult> Store::install(const fs::path &bundle,
 
   BTFPACK_TRY(cur, read_link(dir_, kCurrent));
   BTFPACK_TRY(prev, read_link(dir_, kPrevious));
+  BTFPACK_CHECK(drop_dangling(dir_, kCurrent, cur));
+  BTFPACK_CHECK(drop_dangling(dir_, kPrevious, prev));
   BTFPACK_TRY(highest, read_highest(dir_));
   const std::uint64_t version = b.meta().version;
   if (cur) {
@@ -510,6 +546,16 @@ Result<StoredBundle> Store::rollback(std::span<const PublicKey> trusted,
   remove_temps(bdir);
   BTFPACK_TRY(cur, read_link(dir_, kCurrent));
   BTFPACK_TRY(prev, read_link(dir_, kPrevious));
+  const std::optional<std::string> prev_named = prev;
+  BTFPACK_CHECK(drop_dangling(dir_, kCurrent, cur));
+  BTFPACK_CHECK(drop_dangling(dir_, kPrevious, prev));
+  if (prev_named && !prev)
+    return make_error(Errc::not_found,
+                      "no previous bundle in " + dir_.string() + ": " +
+                          (dir_ / kPrevious).string() + " pointed to " +
+                          kBundles + "/" + *prev_named +
+                          ", which is gone (the link is removed now); "
+                          "install the bundle to go back to again");
   if (!prev || (cur && *cur == *prev))
     return make_error(Errc::not_found, "no previous bundle in " +
                                            dir_.string() +
@@ -589,6 +635,11 @@ Store::list(std::span<const PublicKey> trusted,
   if (ec)
     return make_error(Errc::io, "read bundle store " + dir_.string() + ": " +
                                     ec.message());
+  // A link whose bundle is gone: say so rather than list nothing for it.
+  if (cur && !bundle_present(dir_, *cur))
+    return dangling_error(dir_, kCurrent, *cur);
+  if (prev && !bundle_present(dir_, *prev))
+    return dangling_error(dir_, kPrevious, *prev);
   auto rank = [](const StoredBundle &s) {
     return s.current ? 0 : s.previous ? 1 : 2;
   };

@@ -221,6 +221,45 @@ TEST(ScanMirror, IncrementalReusesUnchangedDigests) {
   EXPECT_EQ(fourth->index.entries.size(), 20u);
 }
 
+// weak spot (#20): a file rewritten (in place, or another file renamed over
+// it) with the same size and its old mtime put back kept its old digest.
+TEST(ScanMirror, SameSizeAndMtimeButReplacedIsRehashed) {
+  test::TempDir tmp;
+  fs::path m = tmp / "m";
+  fs::path f = m / "debian/12/x86_64/6.1.0-1-amd64.btf.tar.xz";
+  write(f, "kernel A");
+  struct stat before {};
+  ASSERT_EQ(::stat(f.c_str(), &before), 0);
+  auto first = scan_mirror(m, {});
+  ASSERT_TRUE(first.ok());
+  // Through the index file, as gen's cache and fetch keep it.
+  ASSERT_TRUE(first->index.write_file(tmp / "index.json").ok());
+  auto prev = Index::read_file(tmp / "index.json");
+  ASSERT_TRUE(prev.ok()) << prev.error().message;
+  ScanOptions inc;
+  inc.previous = &*prev;
+  auto same = scan_mirror(m, inc);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->hashed_files, 0u) << "an unchanged file is re-hashed";
+
+  const struct timespec ts[2] = {before.st_atim, before.st_mtim};
+  write(f, "kernel B"); // in place: same inode, same size
+  ASSERT_EQ(::utimensat(AT_FDCWD, f.c_str(), ts, 0), 0);
+  auto inplace = scan_mirror(m, inc);
+  ASSERT_TRUE(inplace.ok());
+  EXPECT_EQ(inplace->hashed_files, 1u);
+  EXPECT_EQ(inplace->index.entries.at(0).sha256, sha256sum(f));
+
+  fs::path other = tmp / "other";
+  write(other, "kernel C");
+  ASSERT_EQ(::utimensat(AT_FDCWD, other.c_str(), ts, 0), 0);
+  fs::rename(other, f); // replaced: new inode, same size and mtime
+  auto replaced = scan_mirror(m, inc);
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_EQ(replaced->hashed_files, 1u);
+  EXPECT_EQ(replaced->index.entries.at(0).sha256, sha256sum(f));
+}
+
 TEST(ScanMirror, MissingDirIsAnError) {
   auto r = scan_mirror("/nonexistent/mirror");
   ASSERT_FALSE(r.ok());

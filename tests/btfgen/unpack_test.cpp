@@ -132,6 +132,28 @@ TEST(Unpack, SizeLimitsHold) {
             std::string::npos);
 }
 
+// weak spot (#20): members other than the .btf are skipped, but skipping
+// decompresses them, without limit: 17 MiB of zeros (about 3 KiB of xz).
+TEST(Unpack, SkippedMembersAreBounded) {
+  auto err = unpack_error(
+      {{"README", std::string(17u << 20, '\0')}, {"k.btf", fake_btf()}});
+  EXPECT_NE(err.find("other members"), std::string::npos) << err;
+  EXPECT_NE(err.find("README"), std::string::npos) << err;
+  // Small ones are still skipped.
+  EXPECT_EQ(unpack_error({{"README", std::string(1u << 20, '\0')},
+                          {"k.btf", fake_btf()}}),
+            "");
+}
+
+// A per-entry time limit: an entry whose unpacking takes longer is refused.
+TEST(Unpack, TimeLimitHolds) {
+  UnpackLimits none;
+  none.time_limit = std::chrono::milliseconds(-1);
+  auto err = unpack_error({{"k.btf", fake_btf()}}, none);
+  EXPECT_NE(err.find("took longer than"), std::string::npos) << err;
+  EXPECT_NE(err.find("<memory>"), std::string::npos) << err;
+}
+
 TEST(Unpack, NotAnArchive) {
   std::string junk = "this is not an xz tar";
   auto r = unpack_btf_tar_xz_memory(

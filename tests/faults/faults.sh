@@ -754,11 +754,94 @@ odd_names_gen() {
     fail "gen's error does not give the scan's reasons: $out"
 }
 
+# A bundle file removed under a link (by hand, a disk fault): list says which
+# link dangles and what to do; the next install or rollback repairs it.
+dangling_links() {
+  mk_tmp
+  local store="$T/store" out rc i
+  for i in 1 2; do
+    "$CLI" install "$WORK/b$i.btfpack" --key "$WORK/k.pub" --store "$store" \
+      >/dev/null || { fail "install of bundle $i failed"; return; }
+  done
+  rm -f "$(readlink -f "$store/current")"
+  out=$("$CLI" list --store "$store" --key "$WORK/k.pub" 2>&1)
+  rc=$?
+  note "list with a dangling current: rc=$rc: $(head -1 <<<"$out")"
+  [[ $rc -ne 0 ]] || fail "list with a dangling current exits 0: $out"
+  [[ $out == *"$store/current points to bundles/"*"gone"*"btfpack install"* ]] ||
+    fail "list does not name the dangling current and the repair: $out"
+  out=$("$CLI" install "$WORK/b3.btfpack" --key "$WORK/k.pub" --store "$store" 2>&1)
+  rc=$?
+  note "install over a dangling current: rc=$rc: $(grep -m1 -i warn <<<"$out")"
+  [[ $rc -eq 0 ]] || fail "install over a dangling current failed: $out"
+  current_ok "$store" "$(m 3)" "install over a dangling current"
+  # Now previous dangles (bundle 1 was current before; make b1 previous).
+  "$CLI" install "$WORK/b1.btfpack" --key "$WORK/k.pub" --store "$store" \
+    --allow-downgrade >/dev/null 2>&1 || fail "downgrade install of bundle 1 failed"
+  rm -f "$(readlink -f "$store/previous")"
+  out=$("$CLI" list --store "$store" --key "$WORK/k.pub" 2>&1)
+  rc=$?
+  note "list with a dangling previous: rc=$rc: $(head -1 <<<"$out")"
+  [[ $rc -ne 0 && $out == *"$store/previous points to bundles/"*"gone"* ]] ||
+    fail "list does not say previous dangles (rc=$rc): $out"
+  out=$("$CLI" rollback --store "$store" --key "$WORK/k.pub" 2>&1)
+  rc=$?
+  note "rollback to a gone previous: rc=$rc: $(tail -1 <<<"$out")"
+  [[ $rc -ne 0 && $out == *"previous pointed to bundles/"*"gone"* ]] ||
+    fail "rollback to a gone previous does not say why (rc=$rc): $out"
+  [[ ! -L $store/previous ]] || fail "rollback left the dangling previous link"
+  "$CLI" list --store "$store" --key "$WORK/k.pub" >/dev/null 2>&1 ||
+    fail "list still fails after the repair"
+  current_ok "$store" "$(m 1)" "after a rollback to a gone previous"
+}
+
+# A cache directory below a directory others may write to: libbpf opens the
+# BTF by path name, so every directory up to / must be safe.
+cache_parent_writable() {
+  mk_tmp
+  local out rc
+  mkdir -p "$T/a/b"
+  chmod 0755 "$T" "$T/a/b"
+  chmod 0777 "$T/a"
+  out=$("$CLI" resolve --bundle "$WORK/b1.btfpack" --key "$WORK/k.pub" \
+    "${HOST[@]}" --cache-dir "$T/a/b/cache" 2>&1)
+  rc=$?
+  note "cache below a 0777 parent: rc=$rc: $(tail -1 <<<"$out")"
+  [[ $rc -ne 0 ]] || fail "resolve accepted a cache below a world-writable parent"
+  [[ $out == *"$T/a is writable by group/others and not sticky (mode 0777)"* ]] ||
+    fail "the error does not name the unsafe parent: $out"
+  [[ ! -e $T/a/b/cache ]] || fail "the cache directory was created anyway"
+  # Sticky (as /tmp): accepted, and the BTF is handed out.
+  chmod 1777 "$T/a"
+  out=$("$CLI" resolve --bundle "$WORK/b1.btfpack" --key "$WORK/k.pub" \
+    "${HOST[@]}" --cache-dir "$T/a/b/cache" 2>&1)
+  rc=$?
+  note "cache below a 1777 parent: rc=$rc"
+  [[ $rc -eq 0 ]] || fail "a sticky parent was refused: $out"
+  check_resolved "$(tail -1 <<<"$out")" "sticky parent"
+  # Group-writable two levels up, reached through a symlink.
+  chmod 0755 "$T/a"
+  chmod 0775 "$T"
+  # The symlink sits in a safe tree; where it leads is checked too.
+  local s
+  s=$(mktemp -d "${TMPDIR:-/tmp}/btfpack-faults-link.XXXXXX")
+  ln -s "$T/a/b" "$s/via"
+  out=$("$CLI" resolve --bundle "$WORK/b1.btfpack" --key "$WORK/k.pub" \
+    "${HOST[@]}" --cache-dir "$s/via/cache" 2>&1)
+  rc=$?
+  rm -rf "$s"
+  note "cache via a symlink into a 0775 tree: rc=$rc: $(tail -1 <<<"$out")"
+  [[ $rc -ne 0 && $out == *"$T is writable by group/others"* ]] ||
+    fail "a group-writable ancestor was accepted (rc=$rc): $out"
+  chmod 0755 "$T"
+}
+
 case $SCENARIO in
 setup | disk_full_install | disk_full_gen | kill_gen | concurrent_installs | \
   concurrent_resolves | readonly_store | replaced_while_read | key_rotation | \
   resolve_during_installs | fifo_inputs | host_root_link_chain | \
-  disk_full_highwater | range_ignored | odd_names_gen)
+  disk_full_highwater | range_ignored | odd_names_gen | dangling_links | \
+  cache_parent_writable)
   [[ $SCENARIO == setup ]] || [[ -s $WORK/b4.btfpack ]] ||
     { echo "fixture missing: run the setup scenario first" >&2; exit 1; }
   "$SCENARIO"

@@ -30,6 +30,10 @@ struct IndexEntry {
   std::string sha256;   // lowercase hex of the .btf.tar.xz, empty if unknown
   std::string git_blob; // lowercase hex git blob id, empty if unknown
   std::int64_t mtime_ns = 0; // last scan's mtime (incremental re-scan)
+  // and its ctime and inode: a file replaced or rewritten with the same size
+  // and mtime (touch -d, a copy with -p) still changes one of them.
+  std::int64_t ctime_ns = 0;
+  std::uint64_t inode = 0;
 
   KernelRelease kernel_release() const { return KernelRelease::parse(release); }
 };
@@ -80,9 +84,9 @@ struct ScanProgress {
 };
 
 struct ScanOptions {
-  unsigned jobs = 0; // 0: one per core
-  const Index *previous =
-      nullptr; // incremental: reuse digests when size+mtime match
+  unsigned jobs = 0;               // 0: one per core
+  const Index *previous = nullptr; // incremental: reuse digests when size,
+                                   // mtime, ctime and inode all match
   std::function<void(const ScanProgress &)> progress; // may be empty
   // git_blob also computes each file's git blob id (in the same read); off by
   // default since it costs a sha1 per byte. Reused from `previous` when known.

@@ -99,6 +99,12 @@ Result<ObjectInfo> inspect_object(const fs::path &path,
 struct UnpackLimits {
   std::uint64_t max_btf_bytes = 1ull << 30; // a real vmlinux BTF is < 64 MiB
   std::size_t max_members = 64;
+  // Other members are skipped, but skipping an xz stream decompresses them:
+  // their declared sizes together may not pass this.
+  std::uint64_t max_skipped_bytes = 16ull << 20;
+  // One archive entry's unpacking (headers, skipping, the .btf) may take at
+  // most this long; a slow bomb is refused instead of holding a worker.
+  std::chrono::milliseconds time_limit{std::chrono::minutes(2)};
 };
 
 // unpack_btf_tar_xz extracts the single `.btf` member of a `.btf.tar.xz`
