@@ -193,9 +193,14 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
   // A selection that matches nothing is a mistake (a typo in --distro)
   // more often than not; a shard of a non-empty selection may be empty.
   if (run->entries.empty() && !a.allow_empty && o.shard.n == 1) {
-    if (!a.archive.empty())
-      return fail(cli, no_match_error(o.filter, archive_entries(a.archive),
-                                      "the archive " + a.archive));
+    if (!a.archive.empty()) {
+      auto err = no_match_error(o.filter, archive_entries(a.archive),
+                                "the archive " + a.archive);
+      // What the scan skipped, and why (names a bundle cannot hold, ...).
+      for (std::size_t i = 0; i < run->warnings.size() && i < 5; ++i)
+        err.message += (i ? "; " : "; the scan skipped: ") + run->warnings[i];
+      return fail(cli, std::move(err));
+    }
     return fail(cli, make_error(Errc::not_found,
                                 "no kernel selected from --custom-kernels / "
                                 "--extra; pass --allow-empty when no kernel "
