@@ -565,7 +565,12 @@ MatchDecision match_host(const HostFacts &host,
           near += (near.empty() ? "" : ", ") + ds[i] + "/" + A;
         if (ds.size() > 8)
           near += ", ...";
-        if (near.empty()) {
+        bool arch_known = false;
+        for (const auto &e : entries)
+          arch_known = arch_known || arch_ok(e.kernel.arch, A);
+        if (near.empty() && !arch_known) {
+          near = "none for arch " + A;
+        } else if (near.empty()) {
           std::string gs;
           for (const auto &g : group)
             gs += (gs.empty() ? "" : " or ") + g;
