@@ -77,8 +77,25 @@ struct GenArgs {
 void run_gen_command(Cli &cli, const GenArgs &a) {
   bg::GenOptions o;
   o.archive = a.archive;
-  for (const auto &x : a.objects)
-    o.objects.emplace_back(x);
+  // --object [ARCH:]PATH: a leading arch name (x86_64, x86, amd64, arm64,
+  // aarch64) and a colon declare the arch, as --object-arch PATH=ARCH does.
+  for (const auto &x : a.objects) {
+    auto colon = x.find(':');
+    if (colon != std::string::npos && colon > 0 &&
+        !bg::object_arch_name(x.substr(0, colon)).empty()) {
+      std::string path = x.substr(colon + 1);
+      if (path.empty()) {
+        fail(cli, make_error(Errc::invalid_argument,
+                             "--object '" + x + "': no path after the arch"));
+        cli.exit_code = EXIT_USAGE;
+        return;
+      }
+      o.objects.emplace_back(path);
+      o.object_arch[path] = x.substr(0, colon);
+    } else {
+      o.objects.emplace_back(x);
+    }
+  }
   for (const auto &x : a.object_arch) {
     auto eq = x.rfind('=');
     if (eq == std::string::npos || eq == 0) {
@@ -88,7 +105,18 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
       cli.exit_code = EXIT_USAGE;
       return;
     }
-    o.object_arch[x.substr(0, eq)] = x.substr(eq + 1);
+    std::string path = x.substr(0, eq), arch = x.substr(eq + 1);
+    if (auto it = o.object_arch.find(path);
+        it != o.object_arch.end() &&
+        bg::object_arch_name(it->second) != bg::object_arch_name(arch)) {
+      fail(cli, make_error(Errc::invalid_argument,
+                           "object " + path + " is declared " + it->second +
+                               " (--object " + it->second + ":" + path +
+                               ") and " + arch + " (--object-arch): give one"));
+      cli.exit_code = EXIT_USAGE;
+      return;
+    }
+    o.object_arch[path] = arch;
   }
   for (const auto &x : a.custom)
     o.custom_dirs.emplace_back(x);
@@ -209,7 +237,11 @@ void add_gen_command(CLI::App &app, Cli &cli) {
   sub->add_option("--archive", a->archive,
                   "btfhub-archive mirror: <distro>/<version>/<arch>/"
                   "<release>.btf.tar.xz (uses DIR/index.json when fresh)");
-  sub->add_option("--object", a->objects, "BPF object (repeat for several)")
+  sub->add_option("--object", a->objects,
+                  "[ARCH:]PATH: BPF object (repeat for several; objects of "
+                  "several arches in one run, each kernel gets its arch's); "
+                  "ARCH: (x86_64, arm64, ...) declares the arch the object "
+                  "was built for")
       ->required();
   sub->add_option("--object-arch", a->object_arch,
                   "OBJECT_PATH=ARCH: the arch an object was built for, when "

@@ -37,6 +37,32 @@ std::string ratio(std::uint64_t a, std::uint64_t b) {
   return s.str();
 }
 
+// serving_* show which of the bundle's objects a kernel of `arch` was
+// minimized with (object_serves: its arch's objects and the arch-neutral
+// ones), so a two-arch bundle says which build served which kernels.
+nlohmann::json serving_json(const BundleMeta &m, const std::string &arch) {
+  auto a = nlohmann::json::array();
+  for (const auto &ob : m.objects)
+    if (object_serves(ob, arch))
+      a.push_back({{"name", ob.name},
+                   {"arch", ob.arch},
+                   {"sha256", to_hex(ob.digest)}});
+  return a;
+}
+
+std::string serving_text(const BundleMeta &m, const std::string &arch) {
+  std::string s;
+  for (const auto &ob : m.objects)
+    if (object_serves(ob, arch))
+      s += (s.empty() ? "" : ", ") + ob.name + " " +
+           (ob.arch.empty() ? "-" : ob.arch) + " " +
+           to_hex(ob.digest).substr(0, 12);
+  if (m.objects.empty())
+    return {};
+  return s.empty() ? " (no recorded object serves this arch)"
+                   : " (objects: " + s + ")";
+}
+
 } // namespace
 
 void add_inspect_command(CLI::App &app, Cli &cli) {
@@ -99,7 +125,8 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
         j["groups"].push_back({{"distro", std::get<0>(g)},
                                {"version", std::get<1>(g)},
                                {"arch", std::get<2>(g)},
-                               {"kernels", n}});
+                               {"kernels", n},
+                               {"objects", serving_json(m, std::get<2>(g))}});
       j["blobs"] = st.blob_count;
       j["dedup_ratio"] = st.blob_count ? static_cast<double>(st.entry_count) /
                                              static_cast<double>(st.blob_count)
@@ -118,7 +145,8 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
                                   {"version", e.kernel.version},
                                   {"arch", e.kernel.arch},
                                   {"release", e.kernel.release},
-                                  {"sha256", to_hex(e.blob)}});
+                                  {"sha256", to_hex(e.blob)},
+                                  {"objects", serving_json(m, e.kernel.arch)}});
       }
       return print_json(cli, j);
     }
@@ -148,7 +176,8 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
         << " distro/version/arch groups\n";
     for (const auto &[g, n] : groups)
       out << "  " << std::get<0>(g) << "/" << std::get<1>(g) << "/"
-          << std::get<2>(g) << ": " << n << "\n";
+          << std::get<2>(g) << ": " << n << serving_text(m, std::get<2>(g))
+          << "\n";
     out << "blobs:      " << st.blob_count << " unique (dedup ratio "
         << ratio(st.entry_count, st.blob_count) << ", longest delta chain "
         << st.max_chain_depth << ")\n"

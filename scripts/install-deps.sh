@@ -23,11 +23,32 @@ PKGS=(
   crossbuild-essential-arm64 qemu-user-static
   libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64
   libssl-dev:arm64
+  # The arm64 VM test (tests/vm, --guest-arch aarch64).
+  qemu-system-arm
 )
 
 # gitlab-ci-local (the suite runs packaging/ci/gitlab-ci.yml with it) needs
 # node and npm; Debian's, unless some node is already there.
 command -v npm >/dev/null || PKGS+=(nodejs npm)
+
+# The arm64 VM test's initramfs needs a static arm64 busybox; busybox-static
+# for amd64 (the x86_64 VM test's) and for arm64 cannot both be installed,
+# so the arm64 one is unpacked from its package where run-vm-test.sh looks.
+BUSYBOX_A64=/usr/local/lib/btfpack-vm/busybox-aarch64
+if [ ! -x "$BUSYBOX_A64" ] &&
+  ! dpkg-query -W -f='${Status}' busybox-static:arm64 2>/dev/null | grep -q "install ok installed"; then
+  S=""
+  [ "$(id -u)" -eq 0 ] || S="sudo"
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $S dpkg --add-architecture arm64
+  fi
+  $S apt-get update -qq
+  d=$(mktemp -d)
+  (cd "$d" && apt-get download -qq busybox-static:arm64 >/dev/null &&
+    dpkg-deb -x busybox-static_*_arm64.deb x &&
+    $S install -D -m 0755 x/bin/busybox "$BUSYBOX_A64")
+  rm -rf "$d"
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

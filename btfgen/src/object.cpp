@@ -19,7 +19,19 @@
 
 namespace btfpack::btfgen {
 
+std::string object_arch_name(std::string_view a) {
+  if (a == "x86_64" || a == "x86" || a == "amd64")
+    return "x86_64";
+  if (a == "arm64" || a == "aarch64")
+    return "arm64";
+  return {};
+}
+
 namespace {
+
+std::string normalize_arch(std::string_view a) {
+  return object_arch_name(a);
+}
 
 using ElfPtr = CHandle<Elf, elf_end>;
 using BtfPtr = CHandle<struct btf, btf__free>;
@@ -74,14 +86,6 @@ std::string arch_from_btf(const struct btf *btf) {
         return "arm64";
     }
   }
-  return {};
-}
-
-std::string normalize_arch(std::string_view a) {
-  if (a == "x86_64" || a == "x86" || a == "amd64")
-    return "x86_64";
-  if (a == "arm64" || a == "aarch64")
-    return "arm64";
   return {};
 }
 
@@ -233,6 +237,21 @@ Result<ObjectInfo> inspect_object(const fs::path &path,
                                                     std::string(arch_override) +
                                                     "' (use x86_64 or arm64)");
     info.arch_source = "explicit";
+    // Arch confusion: an object whose BTF shows another arch's pt_regs
+    // cannot be declared for this one (its PT_REGS_* reads would relocate
+    // against the wrong layout, and its kernels would get BTF minimized
+    // with the wrong build).
+    if (auto a = arch_from_btf(btf.get()); !a.empty() && a != info.arch)
+      return make_error(
+          Errc::invalid_argument,
+          where + ": declared " + info.arch + " (" +
+              std::string(arch_override) +
+              ") but its BTF's struct pt_regs "
+              "is the " +
+              a + " layout (built with -D__TARGET_ARCH_" +
+              (a == "x86_64" ? "x86" : a) + "): an " + a +
+              " object cannot serve " + info.arch + " kernels; give the " +
+              info.arch + " build of the object, or drop the arch to use " + a);
   } else if (auto a = arch_from_btf(btf.get()); !a.empty()) {
     info.arch = a;
     info.arch_source = "pt_regs";

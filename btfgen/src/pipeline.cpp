@@ -459,7 +459,10 @@ Result<GenRun> run_gen(const GenOptions &opts) {
       auto d = sha256_file(p);
       if (d.ok())
         bad.digest = *d;
-      bad.arch = ov.empty() ? "any" : ov;
+      // A declared arch still decides which kernels fail with the reason.
+      bad.arch = ov.empty()                     ? "any"
+                 : object_arch_name(ov).empty() ? ov
+                                                : object_arch_name(ov);
       bad.arch_source = ov.empty() ? "none" : "explicit";
       bad.error = info.error().message;
       run.objects.push_back(std::move(bad));

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "btfpack/kernel_release.h"
 #include "json_codec.h"
 
 namespace btfpack::btfgen {
@@ -151,6 +152,30 @@ unresolved_everywhere(const GenRun &run) {
   return out;
 }
 
+// serving lists the objects a kernel of `arch` was minimized with: those
+// built for its arch and the arch-neutral ones (the rule of process() in
+// pipeline.cpp). Names repeat across arches (build/bpf/x.bpf.o and
+// build/bpf/arm64/x.bpf.o), so the report names them by sha256 and path too.
+std::vector<const ObjectInfo *> serving(const GenRun &run,
+                                        const std::string &arch) {
+  std::vector<const ObjectInfo *> out;
+  std::string karch = archive_arch(arch);
+  for (const auto &o : run.objects)
+    if (o.arch == "any" || o.arch == karch)
+      out.push_back(&o);
+  return out;
+}
+
+json object_refs(const std::vector<const ObjectInfo *> &objs) {
+  json a = json::array();
+  for (const auto *o : objs)
+    a.push_back({{"name", o->name},
+                 {"path", o->path.string()},
+                 {"arch", o->arch},
+                 {"sha256", to_hex(o->digest)}});
+  return a;
+}
+
 } // namespace
 
 std::string report_json(const GenRun &run) {
@@ -197,7 +222,13 @@ std::string report_json(const GenRun &run) {
   std::map<std::tuple<std::string, std::string, std::string>, Totals> groups;
   std::size_t findings = 0, warnings = 0;
   for (const auto &e : run.entries) {
-    entries.push_back(entry_to_json(e));
+    json ej = entry_to_json(e);
+    json digests = json::array();
+    if (!e.objects.empty())
+      for (const auto *o : serving(run, e.kernel.key.arch))
+        digests.push_back(to_hex(o->digest));
+    ej["object_sha256"] = std::move(digests);
+    entries.push_back(std::move(ej));
     add(all, e);
     add(groups[{e.kernel.key.distro, e.kernel.key.version, e.kernel.key.arch}],
         e);
@@ -221,7 +252,8 @@ std::string report_json(const GenRun &run) {
                  {"arch", std::get<2>(k)},
                  {"ok", t.ok},
                  {"failed", t.failed},
-                 {"skipped", t.skipped}});
+                 {"skipped", t.skipped},
+                 {"objects", object_refs(serving(run, std::get<2>(k)))}});
   j["groups"] = std::move(g);
   j["warnings"] = run.warnings;
   return j.dump(2) + "\n";
@@ -238,7 +270,7 @@ std::string report_summary(const GenRun &run) {
   }
   for (const auto &o : run.objects) {
     os << "object " << o.name << " (" << o.arch << ", " << o.relos.size()
-       << " CO-RE relocations)";
+       << " CO-RE relocations, " << o.path.string() << ")";
     if (!o.error.empty())
       os << ": UNUSABLE: " << o.error;
     os << "\n";
@@ -286,6 +318,27 @@ std::string report_summary(const GenRun &run) {
        << std::get<1>(k) << std::setw(9) << std::get<2>(k) << std::right
        << std::setw(5) << t.ok << std::setw(8) << t.failed << std::setw(8)
        << t.skipped << "\n";
+  // Which objects served which kernels, per arch (only when the run mixes
+  // arches or some objects served no kernel).
+  std::map<std::string, std::size_t> per_arch;
+  for (const auto &e : run.entries)
+    per_arch[archive_arch(e.kernel.key.arch)]++;
+  bool all_everywhere = true;
+  for (const auto &[a, n] : per_arch)
+    all_everywhere =
+        all_everywhere && serving(run, a).size() == run.objects.size();
+  if (!all_everywhere) {
+    os << "\n";
+    for (const auto &[a, n] : per_arch) {
+      os << a << " kernels (" << n << ") minimized with:";
+      auto objs = serving(run, a);
+      if (objs.empty())
+        os << " no object (skipped)";
+      for (const auto *o : objs)
+        os << " " << o->path.string();
+      os << "\n";
+    }
+  }
   Dedup d = dedup_of(run);
   os << "\n"
      << run.entries.size() << " kernels: " << all.ok << " ok, " << all.failed

@@ -21,12 +21,17 @@
 #include "btfpack/btf_check.h"
 #include "btfpack/bundle.h"
 #include "btfpack/file_util.h"
+#include "btfpack/kernel_release.h"
 #include "btfpack/time_util.h"
 #include "btfpack/unique_fd.h"
 #include "bundle_format.h"
 #include "crypto.h"
 
 namespace btfpack {
+
+bool object_serves(const BundleObject &o, std::string_view kernel_arch) {
+  return o.arch.empty() || archive_arch(o.arch) == archive_arch(kernel_arch);
+}
 
 using namespace detail;
 

@@ -2,6 +2,8 @@
 #include "btfpack/runtime.h"
 
 #include <algorithm>
+#include <set>
+#include <sys/utsname.h>
 
 #include "btfpack/btf_check.h"
 #include "btfpack/kernel_release.h"
@@ -57,6 +59,33 @@ load_trusted_keys(const std::vector<fs::path> &files, const fs::path &dir) {
 }
 
 namespace {
+
+std::string key_str(const KernelKey &k) {
+  return k.distro + "/" + k.version + "/" + k.arch + "/" + k.release;
+}
+
+// no_arch_hint explains a miss on a bundle that has no kernel of the host's
+// arch at all: typically it was generated with other arches' objects only.
+std::string no_arch_hint(const Bundle &b, const std::string &host_arch) {
+  std::set<std::string> arches;
+  for (const auto &e : b.entries()) {
+    if (archive_arch(e.kernel.arch) == archive_arch(host_arch))
+      return {};
+    arches.insert(archive_arch(e.kernel.arch));
+  }
+  std::string objs, have;
+  for (const auto &o : b.meta().objects)
+    objs += (objs.empty() ? "" : ", ") + o.name + " (" +
+            (o.arch.empty() ? std::string("any arch") : o.arch) + ")";
+  for (const auto &a : arches)
+    have += (have.empty() ? "" : ", ") + a;
+  return "; the bundle has no " + archive_arch(host_arch) +
+         " kernels at all (only " + have +
+         "; objects: " + (objs.empty() ? std::string("none recorded") : objs) +
+         "): generate it with the " + archive_arch(host_arch) +
+         " builds of the objects too (btfpack gen --object " +
+         archive_arch(host_arch) + ":PATH)";
+}
 
 // run does the work for resolve and explain; it fills `x` as it goes and
 // returns the first error.
@@ -117,6 +146,9 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   r.bundle.manifest_sha256 = b.manifest_sha256();
 
   x.stage = "staleness";
+  // The bundle's object records of the objects about to be loaded, kept for
+  // the arch check once an entry is chosen.
+  std::vector<std::pair<std::string, const BundleObject *>> loaded;
   std::vector<std::pair<std::string, Sha256>> wanted;
   for (const auto &p : o.objects) {
     BTFPACK_TRY(d, sha256_file(p));
@@ -125,9 +157,10 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   for (const auto &d : o.object_digests)
     wanted.emplace_back("object " + to_hex(d).substr(0, 12), d);
   for (const auto &[name, dg] : wanted) {
-    bool found = false;
+    const BundleObject *found = nullptr;
     for (const auto &bo : b.meta().objects)
-      found = found || bo.digest == dg;
+      if (!found && bo.digest == dg)
+        found = &bo;
     if (!found) {
       std::string made;
       for (const auto &bo : b.meta().objects)
@@ -142,8 +175,11 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
                             "); regenerate it with btfpack gen --object " +
                             "for the objects you load");
     }
-    r.notes.push_back(name + " is one of the bundle's objects (sha256 " +
-                      to_hex(dg).substr(0, 12) + ")");
+    r.notes.push_back(
+        name + " is one of the bundle's objects (sha256 " +
+        to_hex(dg).substr(0, 12) + ", " +
+        (found->arch.empty() ? std::string("any arch") : found->arch) + ")");
+    loaded.emplace_back(name, found);
   }
 
   x.stage = "match";
@@ -180,10 +216,54 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
     r.native = true;
     return ok();
   }
-  if (r.decision.error)
-    return with_context(*r.decision.error,
-                        "resolve with bundle " + r.bundle.path.string());
+  if (r.decision.error) {
+    Error e = *r.decision.error;
+    if (e.code == Errc::no_match)
+      e.message += no_arch_hint(b, r.host.arch.value);
+    return with_context(e, "resolve with bundle " + r.bundle.path.string());
+  }
   r.digest = r.decision.chosen->blob;
+
+  // Arch confusion: an entry is minimized only with the objects of its own
+  // arch (docs/bundle-format.md, "Which objects served a kernel"). An
+  // object about to be loaded must be one of those, or the BTF was made
+  // for another build of it: refused, never handed over.
+  x.stage = "arch";
+  const KernelKey &ck = r.decision.chosen->kernel;
+  for (const auto &[name, bo] : loaded) {
+    if (object_serves(*bo, ck.arch))
+      continue;
+    std::string served;
+    for (const auto &so : b.meta().objects)
+      if (object_serves(so, ck.arch))
+        served += (served.empty() ? "" : ", ") + so.name + " (" +
+                  to_hex(so.digest).substr(0, 12) + ")";
+    return make_error(
+        Errc::stale,
+        "arch mismatch: " + name + " (sha256 " +
+            to_hex(bo->digest).substr(0, 12) + ") is the " + bo->arch +
+            " build, but the entry chosen for this " + "host, " + key_str(ck) +
+            ", is an " + archive_arch(ck.arch) +
+            " kernel, whose BTF in bundle " + r.bundle.path.string() +
+            " was minimized only with " + archive_arch(ck.arch) + " objects (" +
+            (served.empty() ? std::string("none") : served) + "); load the " +
+            archive_arch(ck.arch) + " build of " + bo->name +
+            (r.host.machine.source == "--arch"
+                 ? ", or fix --arch " + r.host.machine.value
+                 : std::string()));
+  }
+  // A BTF chosen for another machine than this one (an --arch override
+  // that uname(2) contradicts) is only for looking: say so.
+  if (r.host.machine.source == "--arch") {
+    struct utsname u {};
+    if (::uname(&u) == 0 && archive_arch(u.machine) != archive_arch(ck.arch))
+      r.notes.push_back("this machine is " + std::string(u.machine) +
+                        " but the entry chosen (" + key_str(ck) + ") is for " +
+                        archive_arch(ck.arch) + " (--arch " +
+                        r.host.machine.value +
+                        "): do not load it here; libbpf on this machine "
+                        "needs its own arch's entry");
+  }
 
   x.stage = "handoff";
   auto read_checked = [&]() -> Result<std::vector<std::uint8_t>> {

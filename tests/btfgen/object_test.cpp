@@ -47,14 +47,34 @@ TEST(Object, RelocationsAreReadInOrder) {
   EXPECT_TRUE(state);
 }
 
-TEST(Object, ExplicitArchWins) {
-  auto o = inspect_object(bpf_obj_dir() / "taskstate.bpf.o", "aarch64");
-  ASSERT_TRUE(o.ok());
+TEST(Object, ExplicitArchWinsWhereTheBtfAgreesOrIsSilent) {
+  auto o =
+      inspect_object(bpf_obj_dir() / "arm64" / "taskstate.bpf.o", "aarch64");
+  ASSERT_TRUE(o.ok()) << o.error().message;
   EXPECT_EQ(o->arch, "arm64");
   EXPECT_EQ(o->arch_source, "explicit");
+  auto n = inspect_object(fixture("neutral.bpf.o"), "arm64");
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(n->arch, "arm64");
+  EXPECT_EQ(n->arch_source, "explicit");
   auto bad = inspect_object(bpf_obj_dir() / "taskstate.bpf.o", "sparc");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("unknown arch"), std::string::npos);
+}
+
+TEST(Object, ExplicitArchContradictingTheBtfIsRefused) {
+  // Arch confusion: the x86_64 build declared arm64, and the other way.
+  auto x = inspect_object(bpf_obj_dir() / "taskstate.bpf.o", "aarch64");
+  ASSERT_FALSE(x.ok());
+  EXPECT_EQ(x.error().code, Errc::invalid_argument);
+  for (const char *s : {"taskstate.bpf.o", "declared arm64", "x86_64 layout",
+                        "cannot serve arm64"})
+    EXPECT_NE(x.error().message.find(s), std::string::npos)
+        << s << ": " << x.error().message;
+  auto a = inspect_object(bpf_obj_dir() / "arm64" / "taskstate.bpf.o", "x86");
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().message.find("arm64 layout"), std::string::npos)
+      << a.error().message;
 }
 
 TEST(Object, NoCoreRelocationsIsRefused) {

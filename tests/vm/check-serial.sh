@@ -6,10 +6,11 @@
 #   check-serial.sh --scenario exact|wrong-kernel --log FILE --release R
 #                   --wrong-release W --wrong-same-folder 0|1
 #                   --native absent|present [--api-loaders "A B"] [--tool 0|1]
+#                   [--arch ARCH] [--objects-sha256 "D1 D2 ..."] [--confusion 0|1]
 #                   [--go-agent 0|1]
 set -euo pipefail
 SCENARIO="" LOG="" RELEASE="" WRONG_RELEASE="" WRONG_SAME=1 NATIVE=absent
-API_LOADERS="" TOOL=0 GO_AGENT=0
+API_LOADERS="" TOOL=0 ARCH="" OBJECTS_SHA="" CONFUSION=0 GO_AGENT=0
 while [ $# -gt 0 ]; do
   case "$1" in
   --scenario) SCENARIO=$2 ;;
@@ -20,6 +21,9 @@ while [ $# -gt 0 ]; do
   --native) NATIVE=$2 ;;
   --api-loaders) API_LOADERS=$2 ;;
   --tool) TOOL=$2 ;;
+  --arch) ARCH=$2 ;;
+  --objects-sha256) OBJECTS_SHA=$2 ;;
+  --confusion) CONFUSION=$2 ;;
   --go-agent) GO_AGENT=$2 ;;
   *) echo "check-serial: unknown option $1" >&2; exit 2 ;;
   esac
@@ -50,6 +54,21 @@ outcomes() {
     tr '\n' ' ' | sed 's/ $//'
 }
 count_outcome() { outcomes "$1" | tr ' ' '\n' | grep -c "=$2\$" || true; }
+# objects_ok STEP: every program's embedded object (object_sha256 of the
+# loader's JSON lines) is one of this arch's builds the bundle was made for.
+objects_ok() {
+  [ -n "$OBJECTS_SHA" ] || return 0
+  local d n=0
+  for d in $(out_of "$1" | grep '^{' | sed -n 's/.*"object_sha256":"\([0-9a-f]*\)".*/\1/p'); do
+    n=$((n + 1))
+    case " $OBJECTS_SHA " in *" $d "*) ;; *)
+      bad "$1: a program loaded object sha256 $d, not one of the $ARCH builds ($OBJECTS_SHA)"
+      return 1 ;;
+    esac
+  done
+  [ $n -gt 0 ] || { bad "$1: no object_sha256 in the loader's output"; return 1; }
+  ok "$1: the $n programs loaded are the $ARCH builds the bundle was made for"
+}
 
 if ! grep -q '^@@VM@@ begin' <<<"$CLEAN"; then
   tail -40 <<<"$CLEAN" >&2
@@ -64,6 +83,13 @@ fi
 
 if [ "$(marker uname-r)" = "$RELEASE" ]; then ok "kernel $RELEASE booted"; else
   bad "uname -r in the VM is '$(marker uname-r)', expected $RELEASE"
+fi
+if [ -n "$ARCH" ]; then
+  m=$(marker uname-m)
+  case "$m" in aarch64) m=arm64 ;; amd64) m=x86_64 ;; esac
+  if [ "$m" = "$ARCH" ]; then ok "the VM is $(marker uname-m)"; else
+    bad "uname -m in the VM is '$(marker uname-m)', expected $ARCH"
+  fi
 fi
 if [ "$(marker native-btf)" = "$NATIVE" ]; then ok "native BTF (/sys/kernel/btf/vmlinux) $NATIVE"; else
   bad "native BTF is $(marker native-btf) in the VM, expected $NATIVE"
@@ -107,12 +133,16 @@ if [ "$SCENARIO" = exact ]; then
   n=$(count_outcome demo_resolved pass)
   if [ "$(rc_of demo_resolved)" = 0 ] && [ "$n" -ge 3 ]; then
     ok "the bpf/ programs load with the resolved BTF and read correct values ($(outcomes demo_resolved))"
+    objects_ok demo_resolved || true
   else
     bad "the bpf/ programs with the resolved BTF: exit $(rc_of demo_resolved), $(outcomes demo_resolved)"
   fi
   for l in $API_LOADERS; do
     show "api_$l"
-    if [ "$(rc_of "api_$l")" = 0 ]; then ok "$l resolved through the runtime API and passed"; else
+    if [ "$(rc_of "api_$l")" = 0 ]; then
+      ok "$l resolved through the runtime API and passed"
+      objects_ok "api_$l" || true
+    else
       bad "$l (runtime API) failed with exit $(rc_of "api_$l")"
     fi
   done
@@ -127,6 +157,23 @@ if [ "$SCENARIO" = exact ]; then
     else
       bad "the libbpf-tools-style tool: exit $(rc_of tool), $n events, $wrong with a CO-RE task->pid that differs from the helper's"
     fi
+  fi
+  if [ "$CONFUSION" = 1 ]; then
+    # refused STEP WHAT: exit non-zero, "arch mismatch" said, nothing loaded.
+    refused() {
+      show "$1"
+      if ran "$1" && [ "$(rc_of "$1")" != 0 ] && out_of "$1" | grep -q 'arch mismatch' &&
+        ! out_of "$1" | grep -q '"outcome"'; then
+        ok "arch confusion refused before any load: $2"
+      else
+        bad "arch confusion not refused: $2 (exit $(rc_of "$1"))"
+      fi
+    }
+    for l in $API_LOADERS; do
+      refused "confusion_api_$l" "$l (C API) with the other arch's build of an object"
+    done
+    refused confusion_object "btfpack resolve --object with the other arch's build"
+    refused confusion_entry "btfpack resolve of the other arch's entry for this arch's object"
   fi
   if [ "$GO_AGENT" = 1 ]; then
     show go_agent

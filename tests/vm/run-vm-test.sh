@@ -9,6 +9,11 @@
 # gives wrong values or a failed load (scenario "wrong-kernel").
 # docs/vm-test.md explains how to run it against another kernel and its BTF.
 #
+# --guest-arch aarch64 boots the arm64 fixture (tests/data/kernels/
+# nobtf-6.1-arm64) under qemu-system-aarch64 -M virt -cpu cortex-a57 with
+# static arm64 binaries, a bundle made for both arches' objects, and checks
+# that the other arch's object or entry is refused (docs/vm-test.md, arm64).
+#
 # Exit status: 0 pass, 1 fail, 77 skipped (qemu or the kernel missing).
 set -euo pipefail
 
@@ -52,15 +57,22 @@ usage: $0 --btfpack PATH --bpf-dir DIR --work DIR [options]
                         shared libraries, gzip costs more time on the host
                         and in the emulated guest than it saves)
   --memory MB           VM memory (default 512)
+  --guest-arch A        x86_64 (default) or aarch64: the VM's arch; aarch64
+                        changes the defaults to the arm64 fixture, the
+                        committed tests/data/archive kernels of both arches
+                        and qemu-system-aarch64 -M virt -cpu cortex-a57; the
+                        binaries given must be arm64 ones (static, or with
+                        their libraries under /usr/lib/aarch64-linux-gnu)
   --static-only         the initramfs holds busybox and static programs only:
                         no shared library, no dynamic loader (every program
                         given must be static; the run fails otherwise)
   --gen-btfpack PATH    the btfpack that makes the bundle (gen runs in the
-                        build side; default: --btfpack; with --static-only,
-                        the dynamic build's)
-  --busybox PATH        the static busybox for the VM (default:
-                        \$BTFPACK_VM_BUSYBOX, else found in /bin, /usr/bin;
-                        with --static-only it must be x86_64)
+                        build side; default: --btfpack; with --static-only
+                        or an aarch64 guest, this machine's dynamic build)
+  --busybox PATH        the static busybox for the VM, of the guest's arch
+                        (default: \$BTFPACK_VM_BUSYBOX, else found in /bin,
+                        /usr/bin, /usr/local/lib/btfpack-vm/busybox-ARCH or
+                        apt's cache of busybox-static_*_ARCH.deb)
 USAGE
 }
 
@@ -73,6 +85,7 @@ CORPUS="$SHARED/corpus/archive"
 OTHERS=() API_LOADERS=() PREFER_BUNDLE=0
 WRONG=debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz
 TIMEOUT=120 MEMORY=512 COMPRESS=none
+GUEST_ARCH=x86_64 SET_KERNEL=0 SET_CORPUS=0 SET_WRONG=0 SET_ARCH=0
 STATIC_ONLY=0 GEN_BTFPACK="" BUSYBOX_ARG=""
 
 while [ $# -gt 0 ]; do
@@ -86,15 +99,16 @@ while [ $# -gt 0 ]; do
   --prefer-bundle) PREFER_BUNDLE=1; shift ;;
   --work) WORK=$2; shift 2 ;;
   --scenario) SCENARIO=$2; shift 2 ;;
-  --kernel) KERNEL=$2; shift 2 ;;
-  --kernel-btf) KERNEL_BTF=$2; shift 2 ;;
+  --kernel) KERNEL=$2; SET_KERNEL=1; shift 2 ;;
+  --kernel-btf) KERNEL_BTF=$2; SET_KERNEL=1; shift 2 ;;
   --distro) DISTRO=$2; shift 2 ;;
   --version) VERSION=$2; shift 2 ;;
-  --arch) ARCH=$2; shift 2 ;;
+  --arch) ARCH=$2; SET_ARCH=1; shift 2 ;;
   --release) RELEASE=$2; shift 2 ;;
-  --corpus) CORPUS=$2; shift 2 ;;
+  --corpus) CORPUS=$2; SET_CORPUS=1; shift 2 ;;
   --other) OTHERS+=("$2"); shift 2 ;;
-  --wrong) WRONG=$2; shift 2 ;;
+  --wrong) WRONG=$2; SET_WRONG=1; shift 2 ;;
+  --guest-arch) GUEST_ARCH=$2; shift 2 ;;
   --timeout) TIMEOUT=$2; shift 2 ;;
   --memory) MEMORY=$2; shift 2 ;;
   --compress) COMPRESS=$2; shift 2 ;;
@@ -114,20 +128,74 @@ note() { echo "vm-test: $*"; }
   { usage >&2; exit 2; }
 case "$SCENARIO" in exact | wrong-kernel) ;; *) fail "unknown scenario $SCENARIO" ;; esac
 
+# The guest arch: what qemu, the kernel, the busybox and the binaries are.
+case "$GUEST_ARCH" in
+x86_64 | amd64)
+  GUEST_ARCH=x86_64 QEMU_NAME=qemu-system-x86_64 QEMU_PKG=qemu-system-x86
+  QEMU_MACHINE=() CONSOLE=ttyS0 FILE_ARCH='x86-64' DEB_ARCH=amd64
+  OTHER_BPF_ARCH=arm64 ;;
+aarch64 | arm64)
+  GUEST_ARCH=aarch64 QEMU_NAME=qemu-system-aarch64 QEMU_PKG=qemu-system-arm
+  QEMU_MACHINE=(-M virt -cpu cortex-a57) CONSOLE=ttyAMA0 FILE_ARCH='ARM aarch64'
+  DEB_ARCH=arm64 OTHER_BPF_ARCH=x86_64
+  FIXTURE="$SRC/tests/data/kernels/nobtf-6.1-arm64"
+  if [ $SET_KERNEL = 0 ]; then
+    KERNEL="$FIXTURE/Image.gz" KERNEL_BTF="$FIXTURE/6.1.192.btf.tar.xz"
+  fi
+  [ $SET_ARCH = 1 ] || ARCH=arm64
+  [ $SET_CORPUS = 1 ] || CORPUS="$SRC/tests/data/archive"
+  [ $SET_WRONG = 1 ] || WRONG=debian/12/arm64/6.1.0-55-arm64.btf.tar.xz
+  if [ ${#OTHERS[@]} -eq 0 ]; then
+    # One bundle for both arches: the committed kernels of tests/data/archive.
+    OTHERS=(
+      debian/12/arm64/6.1.0-55-arm64.btf.tar.xz
+      debian/12/x86_64/6.1.0-55-amd64.btf.tar.xz
+      debian/12/x86_64/6.1.0-55-cloud-amd64.btf.tar.xz
+      debian/11/x86_64/5.10.0-32-amd64.btf.tar.xz
+    )
+  fi ;;
+*) fail "unknown --guest-arch $GUEST_ARCH (x86_64 or aarch64)" ;;
+esac
+
+# static_for FILE: FILE is a static executable of the guest arch.
+static_for() { [ -x "$1" ] && file -L "$1" | grep -q "$FILE_ARCH.*statically linked"; }
+# find_busybox: /bin/busybox when it is the guest's arch; else the one
+# scripts/install-deps.sh unpacks; else one unpacked from apt's cache
+# (busybox-static for amd64 and arm64 cannot both be installed).
+find_busybox() {
+  local b deb
+  for b in /bin/busybox /usr/bin/busybox /usr/local/lib/btfpack-vm/busybox-"$GUEST_ARCH"; do
+    if static_for "$b"; then echo "$b"; return; fi
+  done
+  deb=$(ls /var/cache/apt/archives/busybox-static_*_"$DEB_ARCH".deb 2>/dev/null | tail -1 || true)
+  if [ -n "$deb" ] && [ -n "${WORK:-}" ]; then
+    b="$WORK.busybox-$GUEST_ARCH"
+    rm -rf "$b.d" && mkdir -p "$b.d" && dpkg-deb -x "$deb" "$b.d" 2>/dev/null &&
+      cp "$b.d/bin/busybox" "$b" && rm -rf "$b.d"
+    if static_for "$b"; then echo "$b"; return; fi
+  fi
+}
+
 # Preconditions: skip only on these, with the reason.
-QEMU=$(command -v qemu-system-x86_64 || true)
-[ -n "$QEMU" ] || skip "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+QEMU=$(command -v "$QEMU_NAME" || true)
+[ -n "$QEMU" ] || skip "$QEMU_NAME not found (apt-get install $QEMU_PKG)"
+if [ "$GUEST_ARCH" = aarch64 ]; then
+  [ -f "$KERNEL" ] || skip "arm64 kernel $KERNEL not found (the fixture: tests/vm/build-arm64-kernel.sh)"
+  [ -f "$KERNEL_BTF" ] || skip "arm64 kernel BTF $KERNEL_BTF not found (the fixture: tests/vm/build-arm64-kernel.sh)"
+fi
 [ -f "$KERNEL" ] || skip "kernel image $KERNEL not found (../shared/kernels absent)"
 [ -f "$KERNEL_BTF" ] || skip "kernel BTF $KERNEL_BTF not found (../shared/kernels absent)"
 BUSYBOX=""
-for b in $BUSYBOX_ARG ${BTFPACK_VM_BUSYBOX:-} /bin/busybox /usr/bin/busybox; do
+for b in $BUSYBOX_ARG ${BTFPACK_VM_BUSYBOX:-}; do
   [ -z "$BUSYBOX" ] || break
-  if [ -x "$b" ] && file -L "$b" | grep -q 'statically linked' &&
-    { [ $STATIC_ONLY = 0 ] || file -L "$b" | grep -q 'x86-64'; }; then BUSYBOX=$b; fi
+  if static_for "$b"; then BUSYBOX=$b; fi
 done
-[ -n "$BUSYBOX" ] || skip "no static x86_64 busybox (apt-get install busybox-static)"
+[ -n "$BUSYBOX" ] || BUSYBOX=$(find_busybox)
+[ -n "$BUSYBOX" ] || skip "no static $GUEST_ARCH busybox (apt-get install busybox-static; scripts/install-deps.sh unpacks the other arch's to /usr/local/lib/btfpack-vm)"
 [ -n "$GEN_BTFPACK" ] || GEN_BTFPACK=$BTFPACK
 [ -x "$BTFPACK" ] || fail "btfpack binary $BTFPACK not found: build it first"
+# gen and keygen run here: with an arm64 guest --btfpack is the arm64 one.
+[ -x "$GEN_BTFPACK" ] || fail "btfpack binary $GEN_BTFPACK not found: build it first"
 if [ -z "$RELEASE" ]; then
   RELEASE=$(basename "$KERNEL_BTF")
   RELEASE=${RELEASE%.btf.tar.xz}
@@ -148,10 +216,22 @@ for o in "${OTHERS[@]}" "$WRONG"; do
   [ -f "$CORPUS/$o" ] || skip "corpus kernel $CORPUS/$o not found (../shared/corpus absent)"
 done
 
-BPF_OBJS=()
+BPF_OBJS=() GUEST_OBJS=() FOREIGN_OBJS=()
 while IFS= read -r -d '' f; do BPF_OBJS+=("$f"); done < <(
   find "$BPF_DIR" -maxdepth 1 -name '*.bpf.o' -print0 | sort -z)
 [ ${#BPF_OBJS[@]} -gt 0 ] || fail "no *.bpf.o in $BPF_DIR: build bpf/ first"
+if [ "$GUEST_ARCH" = aarch64 ]; then
+  # gen gets both arches' objects (bpf/ builds x86_64 in DIR, arm64 in
+  # DIR/arm64); the VM gets the arm64 ones, and an x86_64 one to be refused.
+  FOREIGN_OBJS=("${BPF_OBJS[@]}")
+  BPF_OBJS=()
+  while IFS= read -r -d '' f; do GUEST_OBJS+=("$f"); done < <(
+    find "$BPF_DIR/arm64" -maxdepth 1 -name '*.bpf.o' -print0 2>/dev/null | sort -z)
+  [ ${#GUEST_OBJS[@]} -gt 0 ] || fail "no arm64 objects in $BPF_DIR/arm64: build bpf/ first"
+  BPF_OBJS=("${FOREIGN_OBJS[@]}" "${GUEST_OBJS[@]}")
+else
+  GUEST_OBJS=("${BPF_OBJS[@]}")
+fi
 [ -n "$DEMO" ] || DEMO="$BPF_DIR/btfpack-bpf-demo"
 [ -x "$DEMO" ] || fail "loader $DEMO not found: build bpf/ first"
 for l in "${API_LOADERS[@]}" $TOOL $GO_AGENT; do
@@ -193,7 +273,7 @@ WRONG_RELEASE=${WRONG_RELEASE%.btf.tar.xz}
 gen=("$GEN_BTFPACK" gen --archive "$ARCHIVE" --cache "$WORK/gen-cache"
   --bundle "$WORK/bundle" --key "$WORK/key")
 for o in "${BPF_OBJS[@]}"; do gen+=(--object "$o"); done
-"${gen[@]}" >"$WORK/gen.log" 2>&1 ||
+"${gen[@]}" --report "$WORK/gen-report.json" >"$WORK/gen.log" 2>&1 ||
   fail "btfpack gen failed: $(tail -20 "$WORK/gen.log")"
 note "bundle $(stat -c %s "$WORK/bundle") bytes from $(find "$ARCHIVE" -name '*.btf.tar.xz' | wc -l) kernels, ${#BPF_OBJS[@]} objects ($(elapsed) s)"
 
@@ -206,8 +286,34 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
 cp "$HERE/vm-init.sh" "$ROOT/init"
 chmod 0755 "$ROOT/init"
 
+# copy_foreign_libs BINARY: a dynamic binary of another arch (ldd cannot
+# run it): its DT_NEEDED libraries, recursively, from the multiarch dirs.
+copy_foreign_libs() {
+  local lib dir found
+  local interp
+  interp=$(readelf -l "$1" 2>/dev/null | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+  if [ -n "$interp" ] && [ ! -e "$ROOT$interp" ]; then
+    mkdir -p "$ROOT$(dirname "$interp")"
+    cp -L "$interp" "$ROOT$interp"
+  fi
+  for lib in $(readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    found=""
+    for dir in /lib/aarch64-linux-gnu /usr/lib/aarch64-linux-gnu; do
+      [ -e "$dir/$lib" ] && { found="$dir/$lib"; break; }
+    done
+    [ -n "$found" ] || fail "library $lib of $1 not found in the aarch64 multiarch dirs"
+    [ -e "$ROOT$found" ] && continue
+    mkdir -p "$ROOT$(dirname "$found")"
+    cp -L "$found" "$ROOT$found"
+    copy_foreign_libs "$found"
+  done
+}
 copy_libs() { # BINARY
   local lib
+  if [ "$GUEST_ARCH" != x86_64 ]; then
+    copy_foreign_libs "$1"
+    return
+  fi
   # "libx.so => /path (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)"
   for lib in $(ldd "$1" 2>/dev/null | awk '/=> \//{print $3} /^[ \t]*\//{print $1}'); do
     [ -e "$ROOT$lib" ] && continue
@@ -215,6 +321,8 @@ copy_libs() { # BINARY
     cp -L "$lib" "$ROOT$lib"
   done
 }
+STRIP=strip
+[ "$GUEST_ARCH" = x86_64 ] || STRIP=aarch64-linux-gnu-strip
 is_static() { # ELF with neither PT_INTERP nor a dynamic section
   ! readelf -lW "$1" 2>/dev/null | grep -q INTERP &&
     readelf -dW "$1" 2>/dev/null | grep -q 'There is no dynamic section'
@@ -224,7 +332,9 @@ add_binary() { # SRC DEST
     is_static "$1" || fail "--static-only: $1 is not a static program ($(file -b "$1"))"
   fi
   mkdir -p "$ROOT$(dirname "$2")"
-  strip --strip-unneeded -o "$ROOT$2" "$1" 2>/dev/null || cp "$1" "$ROOT$2"
+  file -L "$1" | grep -q "$FILE_ARCH" ||
+    fail "$1 is not a $GUEST_ARCH executable ($(file -L -b "$1" | cut -c1-60)): give the $GUEST_ARCH build"
+  "$STRIP" --strip-unneeded -o "$ROOT$2" "$1" 2>/dev/null || cp "$1" "$ROOT$2"
   chmod 0755 "$ROOT$2"
   copy_libs "$1"
 }
@@ -238,7 +348,21 @@ done
 [ -z "$TOOL" ] || add_binary "$TOOL" /usr/lib/btfpack-vm/btfpack-vm-tool
 # static: no libraries to copy
 [ -z "$GO_AGENT" ] || install -m 0755 "$GO_AGENT" "$ROOT/usr/lib/btfpack-vm/btfpack-go-agent"
-for o in "${BPF_OBJS[@]}"; do cp "$o" "$ROOT/usr/lib/btfpack-vm/"; done
+for o in "${GUEST_OBJS[@]}"; do cp "$o" "$ROOT/usr/lib/btfpack-vm/"; done
+# Arch confusion (two-arch bundles): the other arch's build of an object,
+# and an entry of the other arch, both in the bundle, must be refused.
+CONFUSION_OBJECT="" CONFUSION_ENTRY=""
+if [ ${#FOREIGN_OBJS[@]} -gt 0 ] && [ "$SCENARIO" = exact ]; then
+  mkdir -p "$ROOT/usr/lib/btfpack-vm/$OTHER_BPF_ARCH"
+  cp "${FOREIGN_OBJS[0]}" "$ROOT/usr/lib/btfpack-vm/$OTHER_BPF_ARCH/"
+  CONFUSION_OBJECT=/usr/lib/btfpack-vm/$OTHER_BPF_ARCH/$(basename "${FOREIGN_OBJS[0]}")
+  for o in "${OTHERS[@]}"; do
+    case "$o" in */"$OTHER_BPF_ARCH"/*)
+      CONFUSION_ENTRY="$(basename "${o%.btf.tar.xz}") $(echo "$o" | cut -d/ -f3)"
+      break ;;
+    esac
+  done
+fi
 # The installed layout (runtime/include/btfpack/paths.h): the C API's
 # defaults find the bundle and key with no options.
 cp "$WORK/bundle" "$ROOT/var/lib/btfpack/bundles/test.btfpack"
@@ -256,7 +380,9 @@ RESOLVE_OPTS="$([ $PREFER_BUNDLE = 1 ] && echo --prefer-bundle)"
 EVENT_TIMEOUT_MS=30000
 API_LOADERS="${api_names# }"
 TOOL=$([ -n "$TOOL" ] && echo btfpack-vm-tool)
-API_LOADER_OBJECT=/usr/lib/btfpack-vm/$(basename "${BPF_OBJS[0]}")
+API_LOADER_OBJECT=/usr/lib/btfpack-vm/$(basename "${GUEST_OBJS[0]}")
+CONFUSION_OBJECT=$CONFUSION_OBJECT
+CONFUSION_ENTRY="$CONFUSION_ENTRY"
 GO_AGENT=$([ -n "$GO_AGENT" ] && echo btfpack-go-agent)
 CONF
 CPIO=(cpio -o -H newc -R 0:0 --quiet)
@@ -284,8 +410,8 @@ note "initramfs $(stat -c %s "$INITRD") bytes ($(elapsed) s)"
 #    (panic=-1); the timeout catches a hang.
 boot_start=$(date +%s.%N)
 set +e
-timeout -k 5 "$TIMEOUT" "$QEMU" -accel tcg -m "$MEMORY" -kernel "$KERNEL" \
-  -initrd "$INITRD" -append "console=ttyS0 panic=-1 loglevel=4" \
+timeout -k 5 "$TIMEOUT" "$QEMU" "${QEMU_MACHINE[@]}" -accel tcg -m "$MEMORY" -kernel "$KERNEL" \
+  -initrd "$INITRD" -append "console=$CONSOLE panic=-1 loglevel=4" \
   -display none -monitor none -serial "file:$LOG" -no-reboot </dev/null \
   >"$WORK/qemu.log" 2>&1
 qrc=$?
@@ -305,4 +431,6 @@ exec "$HERE/check-serial.sh" --scenario "$SCENARIO" --log "$LOG" \
   --wrong-same-folder "$([ "$(dirname "$WRONG")" = "$DISTRO/$VERSION/$ARCH" ] && echo 1 || echo 0)" \
   --native "$([ $PREFER_BUNDLE = 1 ] && echo present || echo absent)" \
   --api-loaders "${api_names# }" --tool "$([ -n "$TOOL" ] && echo 1 || echo 0)" \
+  --arch "$ARCH" --objects-sha256 "$(sha256sum "${GUEST_OBJS[@]}" | cut -d' ' -f1 | tr '\n' ' ')" \
+  --confusion "$([ -n "$CONFUSION_OBJECT" ] && echo 1 || echo 0)" \
   --go-agent "$([ -n "$GO_AGENT" ] && [ "$SCENARIO" = exact ] && echo 1 || echo 0)"

@@ -79,6 +79,17 @@ if [ "$SCENARIO" = exact ]; then
     step "api_$l" "$l" --object "$API_LOADER_OBJECT" $RESOLVE_OPTS
   done
   [ -z "$TOOL" ] || step tool tool_run
+  # Arch confusion: the other arch's build of an object the bundle was made
+  # for, and an entry of the other arch, must be refused before any load.
+  if [ -n "$CONFUSION_OBJECT" ]; then
+    for l in $API_LOADERS; do
+      step "confusion_api_$l" "$l" --object "$CONFUSION_OBJECT" $RESOLVE_OPTS
+    done
+    step confusion_object btfpack resolve $RB --object "$CONFUSION_OBJECT"
+    set -- $CONFUSION_ENTRY
+    step confusion_entry btfpack resolve $RB --kernel-release "$1" \
+      --arch "$2" --object "$API_LOADER_OBJECT"
+  fi
   # examples/go: cilium/ebpf with btf.LoadSpec of what btfpack resolved.
   [ -z "$GO_AGENT" ] || step go_agent $GO_AGENT \
     -object /usr/lib/btfpack-vm/nspid.bpf.o -btfpack btfpack -- $RB

@@ -8,6 +8,7 @@
 #include "btfpack/bpf_demo.h"
 #include "btfpack/c_free.h"
 #include "btfpack/result.h"
+#include "btfpack/sha256.h"
 #include "btfpack/unique_fd.h"
 #include "btfpack_bpf_common.h"
 
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -173,6 +175,7 @@ template <typename Skel> struct SkelOps {
   int (*load)(Skel *);
   int (*attach)(Skel *);
   void (*destroy)(Skel *);
+  const void *(*elf_bytes)(size_t *); // the embedded object
 };
 
 template <typename Skel>
@@ -190,6 +193,14 @@ SkelPtr<Skel> open_load_attach(const SkelOps<Skel> &ops, const Options &opts,
     report.outcome = Outcome::error;
     report.error = handoff.error().message;
     return none;
+  }
+  {
+    // Which build of the object this loader carries (x86_64 or arm64):
+    // the VM test checks it against the objects the bundle was made for.
+    size_t sz = 0;
+    const void *elf = ops.elf_bytes(&sz);
+    report.object_sha256 = to_hex(sha256(std::span<const std::uint8_t>(
+        static_cast<const std::uint8_t *>(elf), sz)));
   }
   report.btf = handoff->path.empty() ? "native" : handoff->path;
   report.btf_source = opts.btf_path;

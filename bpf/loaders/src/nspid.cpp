@@ -17,7 +17,8 @@ namespace btfpack::bpf_demo::detail {
 
 namespace {
 const SkelOps<nspid_bpf> kOps{nspid_bpf__open_opts, nspid_bpf__load,
-                              nspid_bpf__attach, nspid_bpf__destroy};
+                              nspid_bpf__attach, nspid_bpf__destroy,
+                              nspid_bpf__elf_bytes};
 
 // struct upid { int nr; struct pid_namespace *ns; } on an LP64 kernel.
 struct UpidLayout {

@@ -17,7 +17,7 @@ namespace btfpack::bpf_demo::detail {
 namespace {
 const SkelOps<parentchain_bpf> kOps{
     parentchain_bpf__open_opts, parentchain_bpf__load, parentchain_bpf__attach,
-    parentchain_bpf__destroy};
+    parentchain_bpf__destroy, parentchain_bpf__elf_bytes};
 
 std::optional<parentchain_event>
 find_event(const std::vector<parentchain_event> &events,

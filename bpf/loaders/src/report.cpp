@@ -46,6 +46,7 @@ std::string Report::to_json() const {
   j["program"] = program;
   j["btf"] = btf;
   j["btf_source"] = btf_source;
+  j["object_sha256"] = object_sha256;
   j["outcome"] = outcome_name(outcome);
   j["verdict"] = outcome == Outcome::pass ? "pass" : "fail";
   j["error"] = error;

@@ -17,8 +17,8 @@ namespace btfpack::bpf_demo::detail {
 
 namespace {
 const SkelOps<taskstate_bpf> kOps{taskstate_bpf__open_opts, taskstate_bpf__load,
-                                  taskstate_bpf__attach,
-                                  taskstate_bpf__destroy};
+                                  taskstate_bpf__attach, taskstate_bpf__destroy,
+                                  taskstate_bpf__elf_bytes};
 
 // TASK_INTERRUPTIBLE in every kernel's sched.h, and what sched_switch's
 // prev_state reports for it.

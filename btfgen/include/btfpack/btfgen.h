@@ -78,12 +78,18 @@ struct ObjectInfo {
   std::string error;
 };
 
+// object_arch_name maps the arch names an object may be declared with
+// (x86_64, x86, amd64, arm64, aarch64) to "x86_64" or "arm64"; empty for
+// any other name.
+std::string object_arch_name(std::string_view arch);
+
 // inspect_object checks that `path` is a BPF ELF (EM_BPF) with .BTF and a
 // .BTF.ext holding CO-RE relocations, reads them, and determines the target
 // architecture: `arch_override` if not empty, else the `struct pt_regs`
 // layout recorded in the object's BTF, else the path convention (a path
 // component or a `.<arch>.bpf.o` suffix naming an arch), else "any".
-// Errc::invalid_argument names the path and what is missing.
+// Errc::invalid_argument names the path and what is missing, and refuses an
+// `arch_override` that the object's pt_regs layout contradicts.
 Result<ObjectInfo> inspect_object(const fs::path &path,
                                   std::string_view arch_override = {});
 

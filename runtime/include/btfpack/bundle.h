@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "btfpack/keys.h"
@@ -40,6 +41,13 @@ struct BundleObject {
   Sha256 digest{};  // sha256 of the object file
   std::string arch; // "x86_64", "arm64", or empty when unknown
 };
+
+// object_serves tells whether `o` is one of the objects a kernel of
+// `kernel_arch` was minimized with: gen uses, for each kernel, exactly the
+// objects of its arch (aliases such as aarch64/arm64 mapped) plus the
+// arch-neutral ones (empty arch). docs/bundle-format.md, "Which objects
+// served a kernel".
+bool object_serves(const BundleObject &o, std::string_view kernel_arch);
 
 // BundleMeta is what the manifest records besides the entries.
 struct BundleMeta {

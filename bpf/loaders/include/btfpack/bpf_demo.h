@@ -55,9 +55,10 @@ struct Check {
 
 // Report is what one run found.
 struct Report {
-  std::string program;    // "parentchain"
-  std::string btf;        // path handed to libbpf, or "native"
-  std::string btf_source; // the file given in Options (empty: native)
+  std::string program;       // "parentchain"
+  std::string btf;           // path handed to libbpf, or "native"
+  std::string btf_source;    // the file given in Options (empty: native)
+  std::string object_sha256; // sha256 of the object the skeleton embeds
   Outcome outcome = Outcome::error;
   std::string error;         // why load/attach/setup failed
   double load_ms = 0;        // open + load of the skeleton
