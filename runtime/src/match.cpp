@@ -111,6 +111,18 @@ std::vector<std::string> release_markers(std::string_view release) {
   return out;
 }
 
+// hint_distro_known: the archive can hold DISTRO: the bundle has it (it
+// was built from the archive) or btfhub-archive keeps such a folder.
+bool hint_distro_known(std::string_view distro,
+                       std::span<const BundleEntry> entries) {
+  for (const auto &e : entries)
+    if (e.kernel.distro == distro)
+      return true;
+  static const std::vector<std::string> btfhub = {
+      "amzn", "centos", "debian", "fedora", "ol", "sles", "ubuntu"};
+  return has(btfhub, distro);
+}
+
 bool arch_ok(std::string_view entry_arch, std::string_view host_arch) {
   return archive_arch(entry_arch) == host_arch ||
          has(arch_aliases(host_arch), entry_arch);
@@ -420,7 +432,7 @@ MatchDecision match_host(const HostFacts &host,
     }
     KernelRelease kr = KernelRelease::parse(R);
     const BundleEntry *lo = nullptr, *hi = nullptr;
-    std::vector<const BundleEntry *> any_lo, any_hi; // any flavour, for errors
+    std::vector<const BundleEntry *> any_lo, any_hi; // same flavour, for errors
     if (scope_ok) {
       for (const auto &e : entries) {
         const auto &k = e.kernel;
@@ -428,9 +440,9 @@ MatchDecision match_host(const HostFacts &host,
           continue;
         KernelRelease er = KernelRelease::parse(k.release);
         bool below = er < kr;
-        (below ? any_lo : any_hi).push_back(&e);
         if (er.flavour() != kr.flavour())
           continue;
+        (below ? any_lo : any_hi).push_back(&e);
         if (below && (!lo || KernelRelease::parse(lo->kernel.release) < er))
           lo = &e;
         if (!below && (!hi || er < KernelRelease::parse(hi->kernel.release)))
@@ -506,7 +518,12 @@ MatchDecision match_host(const HostFacts &host,
           if (!policy.allow_nearest)
             c.reason += "; not used: a different release needs --allow-nearest";
           else if (!safe)
-            c.reason += "; refused: the neighbours do not map to one BTF";
+            c.reason += lo && hi ? "; refused: the neighbours " +
+                                       lo->kernel.release + " and " +
+                                       hi->kernel.release +
+                                       " minimized to different BTFs"
+                                 : std::string("; refused: the release has a "
+                                               "neighbour on one side only");
         }
       std::string near;
       auto list = [&](const std::vector<const BundleEntry *> &v, bool low) {
@@ -524,11 +541,22 @@ MatchDecision match_host(const HostFacts &host,
       };
       list(any_lo, true);
       list(any_hi, false);
-      if (near.empty()) {
-        // Nothing in scope: show what the bundle has for this arch.
+      // The host's own distro group: its ID, the distro its release
+      // markers led to, and the ID_LIKE distros (never other groups).
+      std::vector<std::string> group;
+      for (const auto &g : {D, sd})
+        if (!g.empty() && !has(group, g))
+          group.push_back(g);
+      for (const auto &l : L)
+        if (!has(group, l))
+          group.push_back(l);
+      if (near.empty() && scope_ok) {
+        near = "none of flavour " + flav + " in " + sd + "/" + sv + "/" + A;
+      } else if (near.empty()) {
+        // Nothing in scope: show the host group's versions for this arch.
         std::vector<std::string> ds;
         for (const auto &e : entries)
-          if (arch_ok(e.kernel.arch, A)) {
+          if (arch_ok(e.kernel.arch, A) && has(group, e.kernel.distro)) {
             std::string k = e.kernel.distro + "/" + e.kernel.version;
             if (!has(ds, k))
               ds.push_back(k);
@@ -537,8 +565,41 @@ MatchDecision match_host(const HostFacts &host,
           near += (near.empty() ? "" : ", ") + ds[i] + "/" + A;
         if (ds.size() > 8)
           near += ", ...";
-        if (near.empty())
+        bool arch_known = false;
+        for (const auto &e : entries)
+          arch_known = arch_known || arch_ok(e.kernel.arch, A);
+        if (near.empty() && !arch_known) {
           near = "none for arch " + A;
+        } else if (near.empty()) {
+          std::string gs;
+          for (const auto &g : group)
+            gs += (gs.empty() ? "" : " or ") + g;
+          near = "none for " + (gs.empty() ? std::string("this distro") : gs) +
+                 " on " + A;
+        }
+      }
+      // The archive path to look for: a distro the archive can have (the
+      // bundle's, else btfhub's), the ID_LIKE one when the host's ID is not.
+      std::string hd = sd, hv = sv;
+      if (!hd.empty() && !hint_distro_known(hd, entries)) {
+        std::vector<std::string> tries(L.begin(), L.end());
+        for (const auto &fam : families())
+          if (has(fam, D))
+            for (const auto &f : fam)
+              if (!has(tries, f))
+                tries.push_back(f);
+        for (const auto &t : tries)
+          if (t != hd && hint_distro_known(t, entries)) {
+            std::vector<std::string> tv;
+            for (const auto &e : entries)
+              if (e.kernel.distro == t && !has(tv, e.kernel.version))
+                tv.push_back(e.kernel.version);
+            hv = normalize_version(V, tv);
+            if (hv.empty())
+              hv = V.substr(0, V.find('.'));
+            hd = t;
+            break;
+          }
       }
       std::string why;
       if (policy.allow_nearest && (lo || hi) && !safe)
@@ -555,15 +616,16 @@ MatchDecision match_host(const HostFacts &host,
               "; nearest entries: " + near + why +
               "; regenerate the bundle with this kernel's BTF (btfpack gen), "
               "or check that the archive has " +
-              (sd.empty() ? std::string("<distro>/<version>") : sd + "/" + sv) +
+              (hd.empty() ? std::string("<distro>/<version>") : hd + "/" + hv) +
               "/" + A + "/" + R + ".btf.tar.xz");
     }
   }
 
   if (host.has_native_btf() && !policy.prefer_bundle) {
     std::string would =
-        d.chosen ? "the bundle would give " + key_str(d.chosen->kernel)
-                 : "the bundle has no match either";
+        d.chosen ? "the bundle would give " + key_str(d.chosen->kernel) +
+                       " (--prefer-bundle uses it)"
+                 : std::string("the bundle has no match either");
     for (auto &c : d.candidates)
       if (c.won) {
         c.won = false;
@@ -574,8 +636,7 @@ MatchDecision match_host(const HostFacts &host,
     d.error.reset();
     d.warnings.clear();
     d.summary = "native: the kernel has its own BTF (" +
-                host.native_btf.source + "); " + would +
-                " (--prefer-bundle uses it)";
+                host.native_btf.source + "); " + would;
   }
   return d;
 }

@@ -122,6 +122,25 @@ expect explain-native-btf-override 0 "(--native-btf)" -- "$B" explain --bundle o
 expect resolve-simulated-private-cache 0 "not the system cache /var/cache/btfpack" -- env -u BTFPACK_CACHE_DIR "$B" resolve --bundle out/b.btfpack --kernel-release 5.10.0-32-amd64 --os-id debian --os-version-id 11
 expect resolve-simulated-env-cache 0 "$W/syscache/" -- "$B" resolve --bundle out/b.btfpack --kernel-release 5.10.0-32-amd64 --os-id debian --os-version-id 11
 rm -rf "${TMPDIR:-/tmp}"/btfpack-simulated-* 2>/dev/null
+# explain agrees with itself; nearest entries and hints stay in the host's
+# flavour and distro group and name archive paths that can exist.
+X=(--bundle out/b.btfpack)
+expect explain-native-no-match 0 "native: the kernel has its own BTF (--native-btf); the bundle has no match either" -- "$B" explain "${X[@]}" --kernel-release 5.99.0-1-amd64 --os-id debian --os-version-id 11 --native-btf yes
+refute explain-native-no-match-no-prefer "no match either (--prefer-bundle uses it)" -- "$B" explain "${X[@]}" --kernel-release 5.99.0-1-amd64 --os-id debian --os-version-id 11 --native-btf yes
+expect explain-native-would-give 0 "the bundle would give debian/11/x86_64/5.10.0-32-amd64 (--prefer-bundle uses it)" -- "$B" explain "${X[@]}" --kernel-release 5.10.0-32-amd64 --os-id debian --os-version-id 11 --native-btf yes
+expect explain-one-side-candidate 1 "(distance 8 apart in part 4 (40 vs 32)); refused: the release has a neighbour on one side only" -- "$B" explain "${X[@]}" --kernel-release 5.10.0-40-amd64 --os-id debian --os-version-id 11 --allow-nearest
+expect explain-one-side-decision 1 "--allow-nearest refused: the release has a neighbour on one side only" -- "$B" explain "${X[@]}" --kernel-release 5.10.0-40-amd64 --os-id debian --os-version-id 11 --allow-nearest
+refute explain-one-side-no-one-btf "do not map to one BTF" -- "$B" explain "${X[@]}" --kernel-release 5.10.0-40-amd64 --os-id debian --os-version-id 11 --allow-nearest
+expect nearest-own-flavour 1 "nearest entries: debian/12/x86_64/6.1.0-55-cloud-amd64;" -- "$B" resolve "${X[@]}" --kernel-release 6.1.0-60-cloud-amd64 --os-id debian --os-version-id 12
+refute nearest-not-other-flavour "6.1.0-55-amd64" -- "$B" resolve "${X[@]}" --kernel-release 6.1.0-60-cloud-amd64 --os-id debian --os-version-id 12
+expect nearest-plain-flavour 1 "nearest entries: debian/12/x86_64/6.1.0-55-amd64;" -- "$B" resolve "${X[@]}" --kernel-release 6.1.0-60-amd64 --os-id debian --os-version-id 12
+expect nearest-own-distro 1 "nearest entries: none for amzn on x86_64;" -- "$B" resolve "${X[@]}" --kernel-release 4.14.336-257.562.amzn2.x86_64 --os-id amzn --os-version-id 2
+refute nearest-not-other-distro "debian/1" -- "$B" resolve "${X[@]}" --kernel-release 4.14.336-257.562.amzn2.x86_64 --os-id amzn --os-version-id 2
+expect nearest-id-like-group 1 "nearest entries: debian/11/x86_64, debian/12/x86_64;" -- "$B" resolve "${X[@]}" --kernel-release 6.12.9-amd64 --os-id kali --os-version-id 2025.1 --os-id-like debian
+expect hint-id-like-archive 1 "check that the archive has centos/8/x86_64/4.18.0-513.5.1.el8_9.x86_64.btf.tar.xz" -- "$B" resolve "${X[@]}" --kernel-release 4.18.0-513.5.1.el8_9.x86_64 --os-id rocky --os-version-id 8.9 --os-id-like "rhel centos fedora"
+refute hint-no-rocky-path "rocky/8.9/" -- "$B" resolve "${X[@]}" --kernel-release 4.18.0-513.5.1.el8_9.x86_64 --os-id rocky --os-version-id 8.9 --os-id-like "rhel centos fedora"
+expect hint-family-archive 1 "check that the archive has centos/8/x86_64/4.18.0-425.3.1.el8.x86_64.btf.tar.xz" -- "$B" resolve "${X[@]}" --kernel-release 4.18.0-425.3.1.el8.x86_64 --os-id almalinux --os-version-id 8.7
+expect hint-own-distro-kept 1 "check that the archive has amzn/2/x86_64/4.14.336-257.562.amzn2.x86_64.btf.tar.xz" -- "$B" resolve "${X[@]}" --kernel-release 4.14.336-257.562.amzn2.x86_64 --os-id amzn --os-version-id 2
 
 # --- the store: names, rollback twice
 expect install-v2 0 "installed my-agent version 2" -- "$B" install proj/out/my-agent.btfpack

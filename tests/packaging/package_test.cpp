@@ -28,8 +28,11 @@ const fs::path kBuild = BTFPACK_BUILD_DIR;
 
 // The files every package must hold (paths below the package root; the
 // library directory depends on the configured prefix).
-std::vector<std::string> required_files() {
-  std::string lib = BTFPACK_INSTALL_LIBDIR;
+// The .rpm library directory (packaging/CMakeLists.txt).
+constexpr const char *kRpmLibdir = sizeof(void *) == 8 ? "lib64" : "lib";
+
+std::vector<std::string>
+required_files(std::string lib = BTFPACK_INSTALL_LIBDIR) {
   return {"usr/bin/btfpack",
           "usr/libexec/btfpack/btfpack-build",
           "usr/" + lib + "/libbtfpack.so",
@@ -154,7 +157,7 @@ TEST(Package, RpmFileListAndScripts) {
   auto r = sh("rpm -qlp '" + rpm.string() + "' 2>/dev/null");
   ASSERT_EQ(r.status, 0) << r.err;
   auto files = lines(r.out);
-  for (const auto &f : required_files())
+  for (const auto &f : required_files(kRpmLibdir))
     EXPECT_TRUE(files.count(f)) << f << " missing from the .rpm";
   // The package owns its own directories, not the system's.
   EXPECT_FALSE(files.count("etc"));
@@ -176,6 +179,68 @@ TEST(Package, RpmFileListAndScripts) {
   EXPECT_NE(r.out.find("|gzip"), std::string::npos) << r.out;
   r = sh("rpm -qpR '" + rpm.string() + "' 2>/dev/null");
   EXPECT_EQ(r.out.find("PayloadIsZstd"), std::string::npos) << r.out;
+}
+
+// The .rpm's library directory is /usr/lib64 (RHEL-family loaders never
+// search Debian's multiarch dir), its pkg-config and CMake files with it,
+// and both still relocatable: unpacked anywhere, they find the library.
+TEST(Package, RpmLibdirIsLib64AndRelocatable) {
+  TempDir t;
+  auto rpm = cpack("RPM", t.path());
+  ASSERT_FALSE(rpm.empty());
+  auto r = sh("rpm -qpl '" + rpm.string() + "' 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto files = lines(r.out);
+  const std::string lib = std::string("usr/") + kRpmLibdir;
+  for (const char *f :
+       {"/libbtfpack.so.0", "/libbtfpack.so", "/libbtfpack.so." BTFPACK_VERSION,
+        "/libbtfpack.a", "/pkgconfig/btfpack.pc",
+        "/cmake/btfpack/btfpackConfig.cmake",
+        "/cmake/btfpack/btfpackTargets.cmake"})
+    EXPECT_TRUE(files.count(lib + f)) << lib + f << " missing: " << r.out;
+  for (const auto &f : files)
+    EXPECT_TRUE(f.find("x86_64-linux-gnu") == std::string::npos &&
+                f.find("aarch64-linux-gnu") == std::string::npos)
+        << f << " is a Debian multiarch path in the .rpm";
+  // The .deb keeps the configured (Debian) library directory.
+  auto deb = cpack("DEB", t / "deb");
+  ASSERT_FALSE(deb.empty());
+  r = sh("dpkg-deb -c '" + deb.string() + "' | awk '{print $6}'");
+  EXPECT_NE(r.out.find(std::string("usr/") + BTFPACK_INSTALL_LIBDIR +
+                       "/libbtfpack.so.0"),
+            std::string::npos)
+      << r.out;
+
+  // Unpacked into a throwaway root: pkg-config and find_package resolve to
+  // the lib64 library from the files' own place. (btfpack_DIR: CMake on a
+  // Debian host does not search lib64 below a prefix; RHEL's does.)
+  auto root = t / "root";
+  fs::create_directories(root);
+  r = sh("cd '" + root.string() + "' && rpm2cpio '" + rpm.string() +
+         "' | cpio -idm --quiet 2>&1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = sh("PKG_CONFIG_PATH='" + (root / lib / "pkgconfig").string() +
+         "' pkg-config --variable=libdir btfpack");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string pc_libdir = r.out.substr(0, r.out.find_last_not_of("\n") + 1);
+  EXPECT_TRUE(fs::exists(fs::path(pc_libdir) / "libbtfpack.so.0")) << pc_libdir;
+  EXPECT_EQ(fs::weakly_canonical(pc_libdir), fs::weakly_canonical(root / lib));
+  auto probe = t / "probe";
+  fs::create_directories(probe);
+  {
+    std::ofstream o(probe / "CMakeLists.txt");
+    o << "cmake_minimum_required(VERSION 3.20)\nproject(probe LANGUAGES "
+         "NONE)\nfind_package(btfpack REQUIRED)\nget_target_property(l "
+         "btfpack::runtime LOCATION)\nmessage(STATUS \"btfpack-lib=${l}\")\n";
+  }
+  r = sh("cmake -S '" + probe.string() + "' -B '" + (probe / "b").string() +
+         "' -Dbtfpack_DIR='" + (root / lib / "cmake/btfpack").string() +
+         "' -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF 2>&1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("btfpack-lib=" + (root / lib).string() +
+                       "/libbtfpack.so." BTFPACK_VERSION),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(Package, TarballUnpacksAtRoot) {

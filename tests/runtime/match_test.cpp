@@ -239,6 +239,70 @@ TEST(Match, UnknownArchNamesWhatTheBundleHas) {
   EXPECT_NE(d.error->message.find("none for arch m68k"), std::string::npos);
 }
 
+// Nearest entries keep to the host's flavour and distro group (#19).
+TEST(Match, NearestEntriesOwnFlavourOnly) {
+  auto es = entries();
+  es.push_back(e("ubuntu", "20.04", "x86_64", "5.4.0-1040-gke", 22));
+  auto d =
+      match_host(host("5.4.0-1040-aws", "x86_64", "ubuntu", "20.04"), es, {});
+  ASSERT_TRUE(d.error);
+  EXPECT_NE(d.error->message.find(
+                "nearest entries: ubuntu/20.04/x86_64/5.4.0-1029-aws, "
+                "ubuntu/20.04/x86_64/5.4.0-1055-aws;"),
+            std::string::npos)
+      << d.error->message;
+  EXPECT_EQ(d.error->message.find("-gke"), std::string::npos)
+      << d.error->message;
+}
+
+TEST(Match, NearestEntriesOwnDistroGroupOnly) {
+  auto d = m(host("5.10.0-99-generic", "x86_64", "linuxmint", "21", "ubuntu"));
+  ASSERT_TRUE(d.error);
+  EXPECT_NE(d.error->message.find("nearest entries: ubuntu/18.04/x86_64, "
+                                  "ubuntu/20.04/x86_64;"),
+            std::string::npos)
+      << d.error->message;
+  EXPECT_EQ(d.error->message.find("debian/"), std::string::npos)
+      << d.error->message;
+  d = m(host("5.10.0-99-generic", "x86_64", "arch", "", ""));
+  ASSERT_TRUE(d.error);
+  EXPECT_NE(d.error->message.find("nearest entries: none for arch on x86_64;"),
+            std::string::npos)
+      << d.error->message;
+}
+
+// The hint names an archive path the archive can have: rocky is not a
+// btfhub distro, its ID_LIKE centos is.
+TEST(Match, HintUsesIdLikeDistroOfTheArchive) {
+  auto d = m(host("4.18.0-513.5.1.el8_9.x86_64", "x86_64", "rocky", "8.9",
+                  "rhel centos fedora"));
+  ASSERT_TRUE(d.error);
+  EXPECT_NE(d.error->message.find(
+                "the archive has centos/8/x86_64/4.18.0-513.5.1.el8_9.x86_64"),
+            std::string::npos)
+      << d.error->message;
+  EXPECT_EQ(d.error->message.find("rocky/"), std::string::npos)
+      << d.error->message;
+}
+
+// The candidate lines and the decision give the same reason.
+TEST(Match, OneSidedNeighbourSameReasonEverywhere) {
+  MatchPolicy p;
+  p.allow_nearest = true;
+  auto d = m(host("6.1.0-60-amd64", "x86_64", "debian", "12"), p);
+  ASSERT_TRUE(d.error);
+  EXPECT_NE(d.error->message.find("neighbour on one side only"),
+            std::string::npos);
+  ASSERT_FALSE(d.candidates.empty());
+  for (const auto &c : d.candidates) {
+    EXPECT_NE(c.reason.find("refused: the release has a neighbour on one "
+                            "side only"),
+              std::string::npos)
+        << c.reason;
+    EXPECT_EQ(c.reason.find("do not map to one BTF"), std::string::npos);
+  }
+}
+
 TEST(Match, Helpers) {
   std::vector<std::string> vs = {"7", "8"};
   EXPECT_EQ(normalize_version("7.9.2009", vs), "7");
