@@ -4,7 +4,8 @@
 # The README's first run, as a transcript: the ```sh block after the
 # "<!-- transcript: ... -->" marker of README.md is read from README.md
 # itself, each line run in order in a fresh directory on the sample archive,
-# and the output (normalised: paths, key ids, digests, timings) compared
+# and the output (normalised: paths, key ids, digests, timings, byte sizes,
+# which follow the objects' digests and so the build path) compared
 # with the committed transcript. UPDATE_TRANSCRIPT=1 rewrites it (review
 # the diff). Usage: readme_transcript_test.sh SOURCE_DIR BTFPACK BPF_OBJECT
 set -u
@@ -20,7 +21,8 @@ if [ "${#cmds[@]}" -lt 5 ]; then
   exit 1
 fi
 cd "$W" || exit 1
-ln -s "$SRC/tests/data/archive" archive
+# A copy: `btfpack index archive` writes archive/index.json.
+cp -r "$SRC/tests/data/archive" archive
 cp "$OBJ" taskstate.bpf.o
 cp "$SRC/tests/data/os-release/debian-12" os-release
 export PATH=$(dirname "$B"):$PATH XDG_CACHE_HOME=$W/xdg-cache \
@@ -41,6 +43,7 @@ sed -E -e "s#$W#WORKDIR#g" -e "s#$SRC#SRCDIR#g" \
   -e 's/[0-9]+\.[0-9]+ s\b/T s/g' -e 's/in [0-9.]+ ms/in T ms/g' \
   -e 's/bpftool v[0-9.]+/bpftool vX/g' \
   -e 's/\(mtime [0-9]+\)/(mtime N)/g' \
+  -e 's/\b[0-9]+ (B|bytes)\b/N \1/g' \
   raw.txt >got.txt
 if [ "${UPDATE_TRANSCRIPT:-0}" = 1 ]; then
   cp got.txt "$TRANSCRIPT"

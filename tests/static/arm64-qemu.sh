@@ -14,7 +14,12 @@ QEMU=$(command -v qemu-aarch64-static || true)
 T=$(mktemp -d) && trap 'rm -rf "$T"' EXIT
 rc=0
 same() { # label file-a file-b [jq filter]
-  local f=${4:-.}
+  # The x86_64 build, asked for --arch aarch64, adds a note that this
+  # machine cannot load the chosen arm64 entry; on aarch64 there is none.
+  local own='walk(if type == "object" and has("notes") then
+    (.notes |= map(select(startswith("this machine is") | not)))
+    | if .notes == [] then del(.notes) else . end else . end)'
+  local f="$own | ${4:-.}"
   if cmp -s <(jq -S "$f" "$2") <(jq -S "$f" "$3" 2>/dev/null); then
     echo "ok $1: $(jq -c '{match: (.match // .decision.match), path: (.path // .handed_over)}' "$2" 2>/dev/null)"
   else

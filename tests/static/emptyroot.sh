@@ -76,7 +76,8 @@ step() {
   compare "$name"
 }
 H=(--kernel-release 6.1.0-55-amd64 --native-btf no)
-B=(--bundle /bundle --key /key.pub)
+# A simulated host (--kernel-release) writes only where --cache-dir says.
+B=(--bundle /bundle --key /key.pub --cache-dir /var/cache/btfpack)
 DB=(--host-root "$D" --bundle "$D/bundle" --key "$D/key.pub" --cache-dir "$D/var/cache/btfpack")
 step verify verify /bundle --key /key.pub -- verify "$D/bundle" --key "$D/key.pub"
 step explain explain "${B[@]}" "${H[@]}" -- explain "${DB[@]}" "${H[@]}"
@@ -86,7 +87,7 @@ step install-newer install /bundle2 --key /key.pub -- install "$D/bundle2" --key
 step list list --key /key.pub -- list --key "$D/key.pub" --store "$D/var/lib/btfpack"
 step rollback rollback --key /key.pub -- rollback --key "$D/key.pub" --store "$D/var/lib/btfpack"
 step list-after-rollback list --key /key.pub -- list --key "$D/key.pub" --store "$D/var/lib/btfpack"
-step resolve-installed resolve --key /key.pub "${H[@]}" -- \
+step resolve-installed resolve --key /key.pub --cache-dir /var/cache/btfpack "${H[@]}" -- \
   resolve --host-root "$D" --key "$D/key.pub" --cache-dir "$D/var/cache/btfpack" "${H[@]}" --bundle "$D/var/lib/btfpack/current"
 
 # Something missing: the same answer or the same error (JSON, -j) as the
