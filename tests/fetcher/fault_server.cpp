@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "fault_server.h"
+#include "loopback.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -17,19 +18,6 @@ namespace btfpack::test {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool send_all(int fd, const char *p, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
 
 std::string url_decode(const std::string &s) {
   std::string out;
@@ -61,20 +49,9 @@ void send_status(int fd, int status, int retry_after) {
 FaultServer::FaultServer(fs::path root, std::vector<Fault> faults)
     : root_(std::move(root)), faults_(std::move(faults)),
       fault_hits_(faults_.size(), 0) {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (s < 0 || ::bind(s, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0 ||
-      ::listen(s, 64) != 0 ||
-      ::getsockname(s, reinterpret_cast<sockaddr *>(&a), &len) != 0) {
-    if (s >= 0)
-      ::close(s);
+  listen_fd_ = listen_loopback(port_);
+  if (listen_fd_ < 0)
     return;
-  }
-  listen_fd_ = s;
-  port_ = ntohs(a.sin_port);
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 
