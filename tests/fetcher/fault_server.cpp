@@ -48,26 +48,7 @@ void send_status(int fd, int status, int retry_after) {
 
 FaultServer::FaultServer(fs::path root, std::vector<Fault> faults)
     : root_(std::move(root)), faults_(std::move(faults)),
-      fault_hits_(faults_.size(), 0) {
-  listen_fd_ = listen_loopback(port_);
-  if (listen_fd_ < 0)
-    return;
-  acceptor_ = std::thread([this] { accept_loop(); });
-}
-
-FaultServer::~FaultServer() {
-  stop_ = true;
-  if (acceptor_.joinable())
-    acceptor_.join();
-  for (auto &t : conns_)
-    t.join();
-  if (listen_fd_ >= 0)
-    ::close(listen_fd_);
-}
-
-std::string FaultServer::url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
-}
+      fault_hits_(faults_.size(), 0) {}
 
 int FaultServer::requests(const std::string &needle) const {
   std::lock_guard lock(mu_);
@@ -83,24 +64,6 @@ int FaultServer::ranged(const std::string &needle) const {
   for (auto &r : log_)
     n += r.ranged && r.path.find(needle) != std::string::npos;
   return n;
-}
-
-void FaultServer::accept_loop() {
-  while (!stop_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 50) <= 0)
-      continue;
-    int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0)
-      continue;
-    timeval tv{5, 0};
-    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::lock_guard lock(mu_);
-    conns_.emplace_back([this, c] {
-      serve(c);
-      ::close(c);
-    });
-  }
 }
 
 // serve answers one request per connection (Connection: close).

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "loopback.h"
+
 namespace btfpack::test {
 
 struct Fault {
@@ -35,12 +37,11 @@ struct Fault {
 class FaultServer {
 public:
   FaultServer(std::filesystem::path root, std::vector<Fault> faults);
-  ~FaultServer();
   FaultServer(const FaultServer &) = delete;
   FaultServer &operator=(const FaultServer &) = delete;
 
-  bool running() const { return listen_fd_ >= 0; }
-  std::string url() const;
+  bool running() const { return acceptor_.running(); }
+  std::string url() const { return acceptor_.url(); }
   // requests counts requests whose path contains `needle`; ranged counts
   // those that asked for a byte range (a resumed transfer).
   int requests(const std::string &needle) const;
@@ -51,19 +52,14 @@ private:
     std::string path;
     bool ranged = false;
   };
-  void accept_loop();
   void serve(int fd);
 
   std::filesystem::path root_;
   std::vector<Fault> faults_;
   std::vector<int> fault_hits_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::vector<Record> log_;
-  std::vector<std::thread> conns_;
-  std::thread acceptor_;
+  LoopbackAcceptor acceptor_{[this](int fd) { serve(fd); }}; // last
 };
 
 } // namespace btfpack::test

@@ -20,26 +20,7 @@ bool send_all(int fd, const std::string &s) {
 } // namespace
 
 RecordingServer::RecordingServer(Handler handler)
-    : handler_(std::move(handler)) {
-  listen_fd_ = listen_loopback(port_);
-  if (listen_fd_ < 0)
-    return;
-  acceptor_ = std::thread([this] { accept_loop(); });
-}
-
-RecordingServer::~RecordingServer() {
-  stop_ = true;
-  if (acceptor_.joinable())
-    acceptor_.join();
-  for (auto &t : conns_)
-    t.join();
-  if (listen_fd_ >= 0)
-    ::close(listen_fd_);
-}
-
-std::string RecordingServer::url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
-}
+    : handler_(std::move(handler)) {}
 
 std::vector<HttpRequest> RecordingServer::requests() const {
   std::lock_guard lock(mu_);
@@ -55,23 +36,6 @@ HttpResponse RecordingServer::serve_file(const std::filesystem::path &root,
   std::ostringstream ss;
   ss << in.rdbuf();
   return {200, {{"Content-Type", "application/octet-stream"}}, ss.str()};
-}
-
-void RecordingServer::accept_loop() {
-  while (!stop_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 50) <= 0)
-      continue;
-    int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0)
-      continue;
-    timeval tv{5, 0};
-    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    conns_.emplace_back([this, c] {
-      serve(c);
-      ::close(c);
-    });
-  }
 }
 
 // One request per connection (Connection: close): enough for libcurl.

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "loopback.h"
+
 namespace btfpack::test {
 
 struct HttpRequest {
@@ -37,12 +39,11 @@ class RecordingServer {
 public:
   using Handler = std::function<HttpResponse(const HttpRequest &)>;
   explicit RecordingServer(Handler handler);
-  ~RecordingServer();
   RecordingServer(const RecordingServer &) = delete;
   RecordingServer &operator=(const RecordingServer &) = delete;
 
-  bool running() const { return listen_fd_ >= 0; }
-  std::string url() const;
+  bool running() const { return acceptor_.running(); }
+  std::string url() const { return acceptor_.url(); }
   std::vector<HttpRequest> requests() const;
 
   // serve_files answers GET /PATH with ROOT/PATH (404 when missing).
@@ -50,17 +51,12 @@ public:
                                  const HttpRequest &r);
 
 private:
-  void accept_loop();
   void serve(int fd);
 
   Handler handler_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::vector<HttpRequest> log_;
-  std::vector<std::thread> conns_;
-  std::thread acceptor_;
+  LoopbackAcceptor acceptor_{[this](int fd) { serve(fd); }}; // last
 };
 
 } // namespace btfpack::test
