@@ -97,7 +97,7 @@ int exec_build_side(int argc, char **argv, const BuildSideCommand &cmd) {
       "could not be started: tried " +
       errors +
       "; install the full btfpack package on build machines (hosts need "
-      "only resolve, explain, install, list and rollback), or set "
+      "only resolve, explain, install, list, rollback and remove), or set "
       "BTFPACK_BUILD_PROGRAM to its path";
   Cli cli;
   cli.json = wants_json(argc, argv);

@@ -50,5 +50,6 @@ void add_explain_command(CLI::App &app, Cli &cli);
 void add_install_command(CLI::App &app, Cli &cli);
 void add_list_command(CLI::App &app, Cli &cli);
 void add_rollback_command(CLI::App &app, Cli &cli);
+void add_remove_command(CLI::App &app, Cli &cli);
 
 } // namespace btfpack::cli

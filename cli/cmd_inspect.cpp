@@ -80,10 +80,13 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
     if (o->keys.empty()) {
       b = Bundle::open_unverified(o->bundle, opts);
     } else {
-      auto keys = load_trusted_keys(o->keys);
-      if (!keys)
-        return fail(cli, keys.error());
-      b = Bundle::open(o->bundle, *keys, opts);
+      auto policy = trust_policy(o->keys);
+      if (!policy)
+        return fail(cli, policy.error());
+      b = Bundle::open(o->bundle, policy->all(), opts);
+      if (b)
+        if (auto t = policy->check_signer(b->meta().name, b->signer()); !t)
+          return fail(cli, t.error());
     }
     if (!b)
       return fail(cli, b.error());

@@ -24,7 +24,7 @@ namespace btfpack::cli {
 namespace {
 
 struct ResolveArgs {
-  std::string bundle;
+  std::string bundle, name, store;
   std::vector<std::string> keys;
   bool prefer_bundle = false, allow_nearest = false, nearest_unsafe = false;
   std::string host_root, kernel_release, arch, os_release;
@@ -36,11 +36,19 @@ struct ResolveArgs {
 
 void add_options(CLI::App *sub, ResolveArgs &a) {
   sub->add_option("--bundle", a.bundle,
-                  "bundle file (default: the installed store's current, "
-                  "$BTFPACK_STORE or /var/lib/btfpack)");
+                  "bundle file (default: the store's bundle made for the "
+                  "caller: --name, else the one made for --object, else the "
+                  "only one installed)");
+  sub->add_option("--name", a.name,
+                  "the installed bundle of this name (the agent's; btfpack "
+                  "list shows them)");
+  sub->add_option("--store", a.store,
+                  "bundle store directory (default: $BTFPACK_STORE or "
+                  "/var/lib/btfpack)");
   sub->add_option("--key", a.keys,
-                  "trusted public key (minisign); repeatable (default: "
-                  "every *.pub in $BTFPACK_KEYS_DIR or /etc/btfpack/keys)");
+                  "trusted public key (minisign) or trust policy directory; "
+                  "repeatable (default: the policy of $BTFPACK_KEYS_DIR or "
+                  "/etc/btfpack/keys)");
   sub->add_flag("--prefer-bundle", a.prefer_bundle,
                 "use the bundle even when the kernel has its own BTF");
   sub->add_flag("--allow-nearest", a.allow_nearest,
@@ -106,6 +114,8 @@ Result<std::filesystem::path> simulated_cache_dir() {
 ResolveOptions to_options(const ResolveArgs &a) {
   ResolveOptions o;
   o.bundle = a.bundle;
+  o.name = a.name;
+  o.store_dir = a.store;
   for (const auto &k : a.keys)
     o.keys.emplace_back(k);
   o.policy.prefer_bundle = a.prefer_bundle;
@@ -207,11 +217,23 @@ nlohmann::json explanation_json(const Explanation &x, const ResolveOptions &o) {
     decision["entry"] = key_json(d.chosen->kernel);
     decision["digest"] = to_hex(d.chosen->blob);
   }
-  nlohmann::json doc = {{"host", host},
-                        {"bundle", bundle},
-                        {"candidates", cands},
-                        {"decision", decision},
-                        {"notes", r.notes}};
+  nlohmann::json considered = nlohmann::json::array();
+  for (const auto &c : r.considered) {
+    nlohmann::json j = {{"name", c.name},
+                        {"path", c.path.string()},
+                        {"won", c.won},
+                        {"why", c.why}};
+    if (!c.manifest_sha256.empty())
+      j.update({{"version", c.version},
+                {"created", c.created},
+                {"manifest_sha256", c.manifest_sha256},
+                {"host_kernel", c.host_kernel}});
+    considered.push_back(j);
+  }
+  nlohmann::json doc = {
+      {"host", host},         {"bundles_considered", considered},
+      {"bundle", bundle},     {"candidates", cands},
+      {"decision", decision}, {"notes", r.notes}};
   if (r.native) {
     doc["handed_over"] = "native";
   } else if (d.chosen) {
@@ -248,6 +270,11 @@ void print_explain(const Explanation &x, const ResolveOptions &o) {
   line("build-id", h.build_id);
   for (const auto &w : h.warnings)
     out << "  note: " << w << "\n";
+  if (!r.considered.empty())
+    out << "bundles considered\n";
+  for (const auto &c : r.considered)
+    out << "  " << (c.won ? "WON " : "lost") << " " << c.name << " "
+        << c.path.string() << ": " << c.why << "\n";
   out << "bundle\n  path            " << r.bundle.path.string() << "\n";
   if (r.bundle.opened) {
     const auto &m = r.bundle.meta;

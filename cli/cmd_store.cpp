@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// btfpack install BUNDLE [--key PUB ...] [--store DIR] [--allow-downgrade]
+// btfpack install BUNDLE [--name NAME] [--key PUB ...] [--store DIR]
+//                         [--allow-downgrade]
 // btfpack list [--store DIR] [--key PUB ...]
-// btfpack rollback [--store DIR] [--key PUB ...]
+// btfpack rollback [NAME] [--store DIR] [--key PUB ...]
+// btfpack remove NAME [--store DIR]
 //
-// The host's bundle store (runtime/include/btfpack/store.h). Keys default
-// to every *.pub of the trusted keys directory, the store to
-// /var/lib/btfpack (paths.h; BTFPACK_KEYS_DIR and BTFPACK_STORE
-// move them).
+// The host's bundle store of named bundles (runtime/include/btfpack/
+// store.h). Keys default to the trust policy of the trusted keys directory
+// (trust.h), the store to /var/lib/btfpack (paths.h; BTFPACK_KEYS_DIR and
+// BTFPACK_STORE move them).
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "btfpack/keys.h"
 #include "btfpack/paths.h"
@@ -23,6 +26,7 @@ namespace {
 
 struct StoreArgs {
   std::string bundle;
+  std::string name;
   std::vector<std::string> keys;
   std::string store;
   bool allow_downgrade = false;
@@ -41,14 +45,6 @@ void add_common(CLI::App *sub, StoreArgs &a) {
 
 std::filesystem::path store_dir(const StoreArgs &a) {
   return a.store.empty() ? paths::store_dir() : std::filesystem::path(a.store);
-}
-
-// The --key files or directories (as verify takes them), else every *.pub
-// of the trusted keys directory.
-Result<std::vector<PublicKey>> trusted_keys(const StoreArgs &a) {
-  if (a.keys.empty())
-    return read_trusted_keys(paths::keys_dir());
-  return load_trusted_keys(a.keys);
 }
 
 nlohmann::json to_json(const StoredBundle &s) {
@@ -73,7 +69,7 @@ std::string short_sha(const std::string &s) {
 }
 
 void do_install(Cli &cli, const StoreArgs &a) {
-  auto keys = trusted_keys(a);
+  auto keys = trust_policy(a.keys);
   if (!keys)
     return fail(cli, keys.error());
   auto store = Store::open(store_dir(a), true);
@@ -82,6 +78,7 @@ void do_install(Cli &cli, const StoreArgs &a) {
   InstallOptions opts;
   opts.allow_downgrade = a.allow_downgrade;
   opts.allow_expired = a.allow_expired;
+  opts.name = a.name;
   auto res = store->install(a.bundle, keys.value(), opts);
   if (!res)
     return fail(cli, res.error());
@@ -114,37 +111,32 @@ void do_install(Cli &cli, const StoreArgs &a) {
                 static_cast<unsigned long long>(r.replaced->version));
 }
 
-void do_list(Cli &cli, const StoreArgs &a) {
-  auto store = Store::open(store_dir(a), false);
-  if (!store)
-    return fail(cli, store.error());
-  // Listing works without keys (then nothing is verified).
-  std::vector<PublicKey> keys;
-  auto k = trusted_keys(a);
-  if (k)
-    keys = std::move(k.value());
-  else if (!a.keys.empty() || k.error().code != Errc::not_found)
-    return fail(cli, k.error());
-  auto list = store->list(keys);
-  if (!list)
-    return fail(cli, list.error());
-  if (cli.json) {
-    nlohmann::json arr = nlohmann::json::array();
-    for (const auto &s : list.value())
-      arr.push_back(to_json(s));
-    return print_json(cli, {{"store", store->dir().string()},
-                            {"keys_checked", !keys.empty()},
-                            {"bundles", arr}});
+nlohmann::json names_json(const std::vector<NameState> &names,
+                          const std::vector<StoredBundle> &list) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto &n : names) {
+    nlohmann::json j = {{"name", n.name},
+                        {"installed", n.installed()},
+                        {"highest_version", n.highest}};
+    for (const auto &[key, file] :
+         {std::pair("current", n.current), std::pair("previous", n.previous)}) {
+      j[key] = nullptr;
+      for (const auto &s : list)
+        if (file && s.file == *file)
+          j[key] = to_json(s);
+    }
+    arr.push_back(j);
   }
-  if (list->empty()) {
-    std::printf("no bundle installed in %s\n", store->dir().c_str());
-    return;
-  }
-  for (const auto &s : list.value()) {
+  return arr;
+}
+
+void print_list(const std::vector<NameState> &names,
+                const std::vector<StoredBundle> &list, bool checked) {
+  for (const auto &s : list) {
     const char *role = s.current    ? "current "
                        : s.previous ? "previous"
                                     : "-       ";
-    std::string state = keys.empty() ? "not verified (no trusted key)"
+    std::string state = !checked     ? "not verified (no trusted key)"
                         : s.verified ? "verified, signer " + s.signer
                                      : "FAILED: " + s.verify_error;
     std::printf("%s %s version %llu %s %llu bytes: %s\n", role, s.name.c_str(),
@@ -152,16 +144,53 @@ void do_list(Cli &cli, const StoreArgs &a) {
                 short_sha(s.manifest_sha256).c_str(),
                 static_cast<unsigned long long>(s.size), state.c_str());
   }
+  for (const auto &n : names)
+    if (!n.installed())
+      std::printf("removed  %s (highest version %llu kept: older bundles of "
+                  "it stay refused)\n",
+                  n.name.c_str(), static_cast<unsigned long long>(n.highest));
+}
+
+void do_list(Cli &cli, const StoreArgs &a) {
+  auto store = Store::open(store_dir(a), false);
+  if (!store)
+    return fail(cli, store.error());
+  // Listing works without keys (then nothing is verified).
+  std::optional<TrustPolicy> policy;
+  if (auto k = trust_policy(a.keys); k)
+    policy = std::move(k.value());
+  else if (!a.keys.empty() || k.error().code != Errc::not_found)
+    return fail(cli, k.error());
+  auto list = store->list(policy ? &*policy : nullptr);
+  if (!list)
+    return fail(cli, list.error());
+  auto names = store->names();
+  if (!names)
+    return fail(cli, names.error());
+  if (cli.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto &s : list.value())
+      arr.push_back(to_json(s));
+    return print_json(cli, {{"store", store->dir().string()},
+                            {"keys_checked", policy.has_value()},
+                            {"names", names_json(*names, *list)},
+                            {"bundles", arr}});
+  }
+  if (list->empty() && names->empty()) {
+    std::printf("no bundle installed in %s\n", store->dir().c_str());
+    return;
+  }
+  print_list(*names, *list, policy.has_value());
 }
 
 void do_rollback(Cli &cli, const StoreArgs &a) {
-  auto keys = trusted_keys(a);
+  auto keys = trust_policy(a.keys);
   if (!keys)
     return fail(cli, keys.error());
   auto store = Store::open(store_dir(a), false);
   if (!store)
     return fail(cli, store.error());
-  auto res = store->rollback(keys.value());
+  auto res = store->rollback(a.name, keys.value());
   if (!res)
     return fail(cli, res.error());
   if (cli.json)
@@ -172,6 +201,22 @@ void do_rollback(Cli &cli, const StoreArgs &a) {
               short_sha(res->manifest_sha256).c_str(), store->dir().c_str());
 }
 
+void do_remove(Cli &cli, const StoreArgs &a) {
+  auto store = Store::open(store_dir(a), false);
+  if (!store)
+    return fail(cli, store.error());
+  auto res = store->remove(a.name);
+  if (!res)
+    return fail(cli, res.error());
+  if (cli.json)
+    return print_json(cli, {{"store", store->dir().string()},
+                            {"removed", to_json(res.value())}});
+  std::printf("removed %s (version %llu was current) from %s; its highest "
+              "version stays recorded: older bundles of it stay refused\n",
+              res->name.c_str(), static_cast<unsigned long long>(res->version),
+              store->dir().c_str());
+}
+
 } // namespace
 
 void add_install_command(CLI::App &app, Cli &cli) {
@@ -180,6 +225,9 @@ void add_install_command(CLI::App &app, Cli &cli) {
       "install", "verify a bundle and install it atomically into the store "
                  "(the replaced bundle is kept for rollback)");
   sub->add_option("BUNDLE", a->bundle, "signed bundle file")->required();
+  sub->add_option("--name", a->name,
+                  "store name for a bundle whose manifest has none (a "
+                  "manifest's own name always wins; they must agree)");
   add_common(sub, *a);
   sub->add_flag("--allow-downgrade", a->allow_downgrade,
                 "accept a bundle version lower than (or equal to, with "
@@ -192,7 +240,8 @@ void add_install_command(CLI::App &app, Cli &cli) {
 void add_list_command(CLI::App &app, Cli &cli) {
   auto a = std::make_shared<StoreArgs>();
   auto *sub = app.add_subcommand(
-      "list", "show the installed bundles (verified when trusted keys exist)");
+      "list", "show every name of the store and its bundles (verified when "
+              "trusted keys exist)");
   add_common(sub, *a);
   sub->callback([&cli, a] { do_list(cli, *a); });
 }
@@ -200,9 +249,24 @@ void add_list_command(CLI::App &app, Cli &cli) {
 void add_rollback_command(CLI::App &app, Cli &cli) {
   auto a = std::make_shared<StoreArgs>();
   auto *sub = app.add_subcommand(
-      "rollback", "make the previous bundle current again (verified first)");
+      "rollback",
+      "make a name's previous bundle current again (verified first)");
+  sub->add_option("NAME", a->name,
+                  "bundle name (default: the only one installed)");
   add_common(sub, *a);
   sub->callback([&cli, a] { do_rollback(cli, *a); });
+}
+
+void add_remove_command(CLI::App &app, Cli &cli) {
+  auto a = std::make_shared<StoreArgs>();
+  auto *sub = app.add_subcommand(
+      "remove", "remove a name's bundles from the store (its highest version "
+                "stays recorded: no reinstall of an older one)");
+  sub->add_option("NAME", a->name, "bundle name (btfpack list)")->required();
+  sub->add_option("--store", a->store,
+                  "bundle store directory (default: $BTFPACK_STORE or "
+                  "/var/lib/btfpack)");
+  sub->callback([&cli, a] { do_remove(cli, *a); });
 }
 
 } // namespace btfpack::cli

@@ -36,13 +36,12 @@ void add_verify_command(CLI::App &app, Cli &cli) {
   sub->add_flag("--allow-expired", o->allow_expired,
                 "accept a bundle past its expiry time");
   sub->callback([&cli, o] {
-    auto keys = o->keys.empty() ? read_trusted_keys(paths::keys_dir())
-                                : load_trusted_keys(o->keys);
-    if (!keys)
-      return fail(cli, keys.error());
+    auto policy = trust_policy(o->keys);
+    if (!policy)
+      return fail(cli, policy.error());
     OpenOptions opts;
     opts.allow_expired = o->allow_expired;
-    auto b = Bundle::open(o->bundle, *keys, opts);
+    auto b = Bundle::open(o->bundle, policy->all(), opts);
     if (!b) {
       // A signature that fails over a damaged file: say what is damaged
       // (as inspect does) rather than only "modified".
@@ -57,6 +56,8 @@ void add_verify_command(CLI::App &app, Cli &cli) {
       }
       return fail(cli, b.error());
     }
+    if (auto t = policy->check_signer(b->meta().name, b->signer()); !t)
+      return fail(cli, t.error());
     if (auto r = b->verify_blobs(); !r)
       return fail(cli, r.error());
     auto st = b->stats();

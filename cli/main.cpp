@@ -161,6 +161,7 @@ int main(int argc, char **argv) {
   add_install_command(app, cli);
   add_list_command(app, cli);
   add_rollback_command(app, cli);
+  add_remove_command(app, cli);
 
   // The command word: resolve prefixes, `help [CMD]` and unknown names
   // before CLI11 (and before handing build-side commands over).

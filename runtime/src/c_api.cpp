@@ -146,13 +146,14 @@ int resolve_handle(const btfpack_opts *bo, std::unique_ptr<btfpack_btf> &out) {
   // Trust roots: the compiled-in defaults unless the caller opts in to the
   // environment (then paths:: reads it with secure_getenv).
   if (!BO(use_env)) {
-    ro.bundle =
-        std::filesystem::path(paths::DEFAULT_STORE_DIR) / paths::CURRENT_NAME;
+    ro.store_dir = paths::DEFAULT_STORE_DIR;
     ro.keys_dir = paths::DEFAULT_KEYS_DIR;
     ro.cache_dir = paths::DEFAULT_CACHE_DIR;
   }
   if (const char *s = BO(bundle_path))
     ro.bundle = s;
+  if (const char *s = BO(name))
+    ro.name = s;
   if (const char *const *k = BO(key_paths))
     for (; *k; ++k)
       ro.keys.emplace_back(*k);

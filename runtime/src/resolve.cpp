@@ -14,51 +14,6 @@ namespace btfpack {
 namespace fs = std::filesystem;
 
 namespace {
-// keys_in_dir lists every *.pub in dir, sorted; none is an error.
-Result<std::vector<fs::path>> keys_in_dir(const fs::path &dir) {
-  std::vector<fs::path> paths;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
-       it.increment(ec))
-    if (it->path().extension() == paths::KEY_SUFFIX)
-      paths.push_back(it->path());
-  std::sort(paths.begin(), paths.end());
-  if (paths.empty())
-    return make_error(Errc::not_found,
-                      "no trusted keys: no *.pub in " + dir.string() +
-                          (ec ? " (" + ec.message() + ")" : "") +
-                          "; pass --key PUB or install a key there");
-  return paths;
-}
-} // namespace
-
-// A --key that names a directory means every *.pub in it, wherever keys are
-// taken (resolve, explain, install, list, verify).
-Result<std::vector<std::pair<fs::path, PublicKey>>>
-load_trusted_keys(const std::vector<fs::path> &files, const fs::path &dir) {
-  std::vector<fs::path> paths;
-  if (files.empty()) {
-    BTFPACK_TRY(found, keys_in_dir(dir));
-    paths = std::move(found);
-  }
-  for (const auto &f : files) {
-    std::error_code ec;
-    if (fs::is_directory(f, ec)) {
-      BTFPACK_TRY(found, keys_in_dir(f));
-      paths.insert(paths.end(), found.begin(), found.end());
-    } else {
-      paths.push_back(f);
-    }
-  }
-  std::vector<std::pair<fs::path, PublicKey>> out;
-  for (const auto &p : paths) {
-    BTFPACK_TRY(k, PublicKey::read_file(p));
-    out.emplace_back(p, std::move(k));
-  }
-  return out;
-}
-
-namespace {
 
 std::string key_str(const KernelKey &k) {
   return k.distro + "/" + k.version + "/" + k.arch + "/" + k.release;
@@ -87,6 +42,22 @@ std::string no_arch_hint(const Bundle &b, const std::string &host_arch) {
          archive_arch(host_arch) + ":PATH)";
 }
 
+// check_caller_bundle: the bundle's signer is trusted for its name, and it
+// is the bundle the caller named.
+Result<void> check_caller_bundle(const Bundle &b, const fs::path &path,
+                                 const ResolveOptions &o,
+                                 const TrustPolicy &policy) {
+  if (auto t = policy.check_signer(b.meta().name, b.signer()); !t)
+    return with_context(std::move(t).error(),
+                        "refusing bundle " + path.string());
+  if (!o.name.empty() && b.meta().name != o.name)
+    return make_error(Errc::stale, "bundle " + path.string() + " is named '" +
+                                       b.meta().name + "', not '" + o.name +
+                                       "' (--name): it was made for another "
+                                       "agent");
+  return ok();
+}
+
 // run does the work for resolve and explain; it fills `x` as it goes and
 // returns the first error.
 Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
@@ -104,30 +75,34 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   }
 
   x.stage = "keys";
-  r.bundle.path = o.bundle.empty() ? paths::current_bundle() : o.bundle;
-  BTFPACK_TRY(keys,
-              load_trusted_keys(o.keys, o.keys_dir.empty() ? paths::keys_dir()
+  BTFPACK_TRY(policy,
+              load_trust_policy(o.keys, o.keys_dir.empty() ? paths::keys_dir()
                                                            : o.keys_dir));
-  std::vector<PublicKey> trusted;
-  for (auto &k : keys)
-    trusted.push_back(k.second);
+  std::vector<std::pair<std::string, Sha256>> wanted;
+  for (const auto &p : o.objects) {
+    BTFPACK_TRY(d, sha256_file(p));
+    wanted.emplace_back(p.string(), d);
+  }
+  for (const auto &d : o.object_digests)
+    wanted.emplace_back("object " + to_hex(d).substr(0, 12), d);
 
   // Nothing about the bundle is looked at before it verifies.
   x.stage = "bundle";
+  if (o.bundle.empty()) {
+    std::vector<Sha256> digests;
+    for (const auto &w : wanted)
+      digests.push_back(w.second);
+    BTFPACK_TRY(chosen,
+                choose_bundle(o, r.host, policy, digests, r.considered));
+    r.bundle.path = chosen;
+  } else {
+    r.bundle.path = o.bundle;
+  }
   OpenOptions oo;
   oo.allow_expired = o.allow_expired;
   oo.now = o.now;
-  auto opened = Bundle::open(r.bundle.path, trusted, oo);
+  auto opened = Bundle::open(r.bundle.path, policy.all(), oo);
   if (!opened.ok()) {
-    std::error_code ec;
-    if (o.bundle.empty() && opened.error().code == Errc::not_found &&
-        !fs::exists(fs::symlink_status(r.bundle.path, ec)))
-      return make_error(Errc::not_found,
-                        "no bundle installed in " +
-                            paths::store_dir().string() + " (" +
-                            r.bundle.path.string() +
-                            " does not exist); install one with `btfpack "
-                            "install BUNDLE`, or pass --bundle FILE");
     // Say the path once: the reader's message usually names it already.
     if (opened.error().message.find(r.bundle.path.string()) !=
         std::string::npos)
@@ -135,12 +110,12 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
     return with_context(opened.error(),
                         "open bundle " + r.bundle.path.string());
   }
+  BTFPACK_CHECK(check_caller_bundle(*opened, r.bundle.path, o, policy));
   const Bundle &b = *opened;
   r.bundle.opened = true;
   r.bundle.signer = key_id_hex(b.signer());
-  for (const auto &k : keys)
-    if (k.second.id() == b.signer())
-      r.bundle.signer_key_file = k.first.string();
+  if (const auto *k = policy.find(b.signer()))
+    r.bundle.signer_key_file = k->file.string();
   r.bundle.meta = b.meta();
   r.bundle.entries = b.entry_count(); // without reading every chunk
   r.bundle.manifest_sha256 = b.manifest_sha256();
@@ -149,13 +124,6 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   // The bundle's object records of the objects about to be loaded, kept for
   // the arch check once an entry is chosen.
   std::vector<std::pair<std::string, const BundleObject *>> loaded;
-  std::vector<std::pair<std::string, Sha256>> wanted;
-  for (const auto &p : o.objects) {
-    BTFPACK_TRY(d, sha256_file(p));
-    wanted.emplace_back(p.string(), d);
-  }
-  for (const auto &d : o.object_digests)
-    wanted.emplace_back("object " + to_hex(d).substr(0, 12), d);
   for (const auto &[name, dg] : wanted) {
     const BundleObject *found = nullptr;
     for (const auto &bo : b.meta().objects)

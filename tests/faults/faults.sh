@@ -68,6 +68,13 @@ manifest_of() {
   "$CLI" -j inspect "$1" --key "$WORK/k.pub" 2>/dev/null |
     jq -r '.manifest_sha256 // empty'
 }
+# name_dir STORE: the store's one names/<name>/ directory (its links and
+# rollback mark; docs/install-layout.md).
+name_dir() {
+  local d=("$1"/names/*/)
+  echo "${d[0]%/}"
+}
+
 # current_ok STORE MANIFEST: current is verified and is that bundle, list
 # agrees, and no temporary file is visible in the store.
 current_ok() {
@@ -664,18 +671,20 @@ disk_full_highwater() {
   rc=$?
   note "install with room for the copy only: rc=$rc: $err"
   [[ $rc -ne 0 ]] || fail "install succeeded without room for the mark"
-  [[ $err == *"$store/highest-version"* && $err == *"No space left"* ]] ||
+  local nd
+  nd=$(name_dir "$store")
+  [[ $err == *"$nd/highest-version"* && $err == *"No space left"* ]] ||
     fail "message does not name highest-version and ENOSPC: $err"
   [[ $err == *"nothing changed"* ]] ||
     fail "message does not say that nothing changed: $err"
   current_ok "$store" "$(m 1)" "after ENOSPC at the mark"
-  [[ $(cat "$store/highest-version") == 1 ]] ||
-    fail "mark is '$(cat "$store/highest-version")', want 1"
+  [[ $(cat "$nd/highest-version") == 1 ]] ||
+    fail "mark is '$(cat "$nd/highest-version")', want 1"
   rm "$T/fs/fill"
   "$CLI" install "$WORK/b2.btfpack" --key "$WORK/k.pub" --store "$store" \
     >/dev/null || fail "install v2 with room"
   current_ok "$store" "$(m 2)" "v2 with room"
-  [[ $(cat "$store/highest-version") == 2 ]] || fail "mark is not 2 after v2"
+  [[ $(cat "$nd/highest-version") == 2 ]] || fail "mark is not 2 after v2"
 }
 
 # A resumed fetch from a server that ignores Range (python3 -m http.server
@@ -766,12 +775,14 @@ dangling_links() {
     "$CLI" install "$WORK/b$i.btfpack" --key "$WORK/k.pub" --store "$store" \
       >/dev/null || { fail "install of bundle $i failed"; return; }
   done
+  local nd
+  nd=$(name_dir "$store")
   rm -f "$(readlink -f "$store/current")"
   out=$("$CLI" list --store "$store" --key "$WORK/k.pub" 2>&1)
   rc=$?
   note "list with a dangling current: rc=$rc: $(head -1 <<<"$out")"
   [[ $rc -ne 0 ]] || fail "list with a dangling current exits 0: $out"
-  [[ $out == *"$store/current points to bundles/"*"gone"*"btfpack install"* ]] ||
+  [[ $out == *"$nd/current points to bundles/"*"gone"*"btfpack install"* ]] ||
     fail "list does not name the dangling current and the repair: $out"
   out=$("$CLI" install "$WORK/b3.btfpack" --key "$WORK/k.pub" --store "$store" 2>&1)
   rc=$?
@@ -781,18 +792,18 @@ dangling_links() {
   # Now previous dangles (bundle 1 was current before; make b1 previous).
   "$CLI" install "$WORK/b1.btfpack" --key "$WORK/k.pub" --store "$store" \
     --allow-downgrade >/dev/null 2>&1 || fail "downgrade install of bundle 1 failed"
-  rm -f "$(readlink -f "$store/previous")"
+  rm -f "$(readlink -f "$nd/previous")"
   out=$("$CLI" list --store "$store" --key "$WORK/k.pub" 2>&1)
   rc=$?
   note "list with a dangling previous: rc=$rc: $(head -1 <<<"$out")"
-  [[ $rc -ne 0 && $out == *"$store/previous points to bundles/"*"gone"* ]] ||
+  [[ $rc -ne 0 && $out == *"$nd/previous points to bundles/"*"gone"* ]] ||
     fail "list does not say previous dangles (rc=$rc): $out"
   out=$("$CLI" rollback --store "$store" --key "$WORK/k.pub" 2>&1)
   rc=$?
   note "rollback to a gone previous: rc=$rc: $(tail -1 <<<"$out")"
   [[ $rc -ne 0 && $out == *"previous pointed to bundles/"*"gone"* ]] ||
     fail "rollback to a gone previous does not say why (rc=$rc): $out"
-  [[ ! -L $store/previous ]] || fail "rollback left the dangling previous link"
+  [[ ! -L $nd/previous ]] || fail "rollback left the dangling previous link"
   "$CLI" list --store "$store" --key "$WORK/k.pub" >/dev/null 2>&1 ||
     fail "list still fails after the repair"
   current_ok "$store" "$(m 1)" "after a rollback to a gone previous"

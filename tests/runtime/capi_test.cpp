@@ -218,6 +218,22 @@ TEST_F(CApi, OptsValidRefusesUnknownNonZeroFields) {
   h = btfpack_resolve(&big.o);
   ASSERT_NE(h, nullptr) << btfpack_last_error();
   btfpack_btf__free(h);
+
+  // A struct of before `name` (it ends at use_env): a name past its sz is
+  // never read; read, it would refuse the bundle as made for another agent.
+  big.o.objects_cnt = 0;
+  big.o.name = "not-this-agent";
+  big.o.sz = offsetof(struct btfpack_opts, name);
+  h = btfpack_resolve(&big.o);
+  ASSERT_NE(h, nullptr) << btfpack_last_error();
+  btfpack_btf__free(h);
+  big.o.sz = sizeof(struct btfpack_opts);
+  errno = 0;
+  EXPECT_EQ(btfpack_resolve(&big.o), nullptr);
+  EXPECT_EQ(errno, ESTALE);
+  EXPECT_NE(std::string(btfpack_last_error()).find("not 'not-this-agent'"),
+            std::string::npos)
+      << btfpack_last_error();
 }
 
 TEST_F(CApi, ErrorsAreNegativeErrnoWithErrnoSet) {

@@ -61,14 +61,15 @@ struct btfpack_object {
 };
 
 /* btfpack_opts: every field may be zero/NULL for the installed defaults
- * (bundle /var/lib/btfpack/current, keys /etc/btfpack/keys/\*.pub, cache
- * /var/cache/btfpack). The environment ($BTFPACK_STORE, $BTFPACK_KEYS_DIR,
- * $BTFPACK_CACHE_DIR) moves those defaults only with use_env set, and is
- * read with secure_getenv (ignored in set-uid/set-capability programs).
- * Declare with BTFPACK_OPTS(name, .field = value, ...), which sets sz. */
+ * (the bundle of the store /var/lib/btfpack made for the caller, see `name`;
+ * keys /etc/btfpack/keys, a trust policy; cache /var/cache/btfpack). The
+ * environment ($BTFPACK_STORE, $BTFPACK_KEYS_DIR, $BTFPACK_CACHE_DIR) moves
+ * those defaults only with use_env set, and is read with secure_getenv (ignored
+ * in set-uid/set-capability programs). Declare with BTFPACK_OPTS(name, .field =
+ * value, ...), which sets sz. */
 struct btfpack_opts {
   size_t sz;                    /* sizeof(struct btfpack_opts) */
-  const char *bundle_path;      /* NULL: installed store's current bundle */
+  const char *bundle_path;      /* NULL: the installed store's bundle */
   const char *const *key_paths; /* NULL-terminated list; NULL: keys_dir */
   const char *keys_dir;         /* NULL: /etc/btfpack/keys */
   const char *host_root;        /* e.g. "/host" in a container; NULL: "/" */
@@ -85,9 +86,13 @@ struct btfpack_opts {
                                            checked like object_path */
   size_t objects_cnt;
   int use_env; /* let $BTFPACK_STORE/_KEYS_DIR/_CACHE_DIR move defaults */
+  /* appended after 0.1.0 (older callers pass a smaller sz): */
+  const char *name; /* the installed bundle made for this agent (its
+                       manifest name); NULL: the one made for the objects,
+                       or the only one installed */
   size_t : 0;
 };
-#define btfpack_opts__last_field use_env
+#define btfpack_opts__last_field name
 
 /* BTFPACK_OPTS declares and zeroes a struct btfpack_opts `NAME`, sets sz
  * and the given fields, as libbpf's LIBBPF_OPTS. */

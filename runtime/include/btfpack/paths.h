@@ -8,9 +8,11 @@
 // honours them; the C API only when the caller sets btfpack_opts.use_env.
 //
 //   $BTFPACK_STORE      default /var/lib/btfpack (docs/install-layout.md):
-//                       bundles/<file>.btfpack, `current` and `previous`
-//                       symlinks to the bundle in use and the one before
-//   $BTFPACK_KEYS_DIR   default /etc/btfpack/keys; every *.pub is trusted
+//                       bundles/<file>.btfpack, names/<name>/{current,
+//                       previous} symlinks to each name's bundle in use and
+//                       the one before; `current` while one name is installed
+//   $BTFPACK_KEYS_DIR   default /etc/btfpack/keys; *.pub trusted for every
+//                       bundle name, <name>/*.pub only for <name> (trust.h)
 //   $BTFPACK_CACHE_DIR  default /var/cache/btfpack; root-owned BTF files
 #pragma once
 
@@ -21,6 +23,7 @@ namespace btfpack::paths {
 
 constexpr const char *DEFAULT_STORE_DIR = "/var/lib/btfpack";
 constexpr const char *BUNDLES_SUBDIR = "bundles";
+constexpr const char *NAMES_SUBDIR = "names";
 constexpr const char *CURRENT_NAME = "current";
 constexpr const char *PREVIOUS_NAME = "previous";
 constexpr const char *LOCK_NAME = ".lock";

@@ -25,6 +25,7 @@
 #include "btfpack/host.h"
 #include "btfpack/match.h"
 #include "btfpack/result.h"
+#include "btfpack/trust.h"
 
 namespace btfpack {
 
@@ -36,9 +37,14 @@ enum class HandOff {
 };
 
 struct ResolveOptions {
-  // bundle: empty = paths::current_bundle() (the installed store).
+  // bundle: a bundle file; empty = the installed store's bundle made for
+  // the caller (choose_bundle: `name`, else the objects, else the only
+  // name installed).
   std::filesystem::path bundle;
-  // keys: trusted public keys; empty = every *.pub in keys_dir.
+  std::string name;                // the bundle name to use from the store
+  std::filesystem::path store_dir; // empty = paths::store_dir()
+  // keys: trusted key files or policy directories; empty = keys_dir, read
+  // as a trust policy (trust.h: <name>/*.pub bind keys to names).
   std::vector<std::filesystem::path> keys;
   std::filesystem::path keys_dir; // empty = paths::keys_dir()
   HostOptions host;
@@ -52,6 +58,19 @@ struct ResolveOptions {
   std::filesystem::path cache_dir; // empty = paths::cache_dir()
   bool allow_expired = false;
   std::int64_t now = 0; // 0 = the clock (tests set it)
+};
+
+// BundleConsidered is one installed bundle choose_bundle looked at, and why
+// it won or lost.
+struct BundleConsidered {
+  std::string name;
+  std::filesystem::path path;
+  std::uint64_t version = 0;
+  std::int64_t created = 0;
+  std::string manifest_sha256;
+  bool host_kernel = false; // has an exact entry for this host
+  bool won = false;
+  std::string why;
 };
 
 // BundleInfo is what explain shows about the bundle.
@@ -75,6 +94,7 @@ struct Resolution {
   std::uint32_t btf_types = 0;
   CustomBtf btf;                  // owns the hand-off; btf.path() for libbpf
   std::vector<std::string> notes; // staleness check, cache events
+  std::vector<BundleConsidered> considered; // store bundles looked at
 
   // custom_path is btf_custom_path for libbpf: nullptr when native.
   const char *custom_path() const {
@@ -98,11 +118,16 @@ struct Explanation {
 // when native BTF is present, to show what the bundle would give.
 Explanation explain(const ResolveOptions &opts);
 
-// load_trusted_keys reads the given key files, or every *.pub in `dir`
-// (sorted) when `files` is empty. Errc::not_found when none is found.
-Result<std::vector<std::pair<std::filesystem::path, PublicKey>>>
-load_trusted_keys(const std::vector<std::filesystem::path> &files,
-                  const std::filesystem::path &dir);
+// choose_bundle picks the store bundle made for the caller: the one named
+// `o.name`; else, with objects, only bundles made for all of them, the one
+// with the host's kernel first, then the newest (`created`, version);
+// else the only name installed. Several names and neither a name nor
+// objects: Errc::invalid_argument listing the names (never a silent pick).
+// Every bundle looked at is appended to `considered` with why.
+Result<std::filesystem::path>
+choose_bundle(const ResolveOptions &o, const HostFacts &host,
+              const TrustPolicy &policy, const std::vector<Sha256> &objects,
+              std::vector<BundleConsidered> &considered);
 
 // route_libbpf_logs sends libbpf's messages to btfpack::log (warn → warn,
 // info → info, debug → debug), so parse reasons reach the operator.
