@@ -40,6 +40,8 @@ EXAMPLES = {
                 "btfpack -p inspect out/agent.btfpack"],
     "resolve": [
         "btfpack resolve                           # the installed bundle, this host",
+        "btfpack resolve --name agent-a            # the bundle installed as agent-a",
+        "btfpack resolve --object tcpconn.bpf.o    # the bundle made for this object",
         "btfpack resolve --bundle agent.btfpack --key release.pub",
         "btfpack resolve --host-root /host --bundle /opt/agent/agent.btfpack --key /opt/agent/release.pub",
         "btfpack resolve --bundle agent.btfpack --kernel-release 4.14.200-155.322.amzn2.x86_64 --os-id amzn --os-version-id 2 --native-btf no",
@@ -49,9 +51,12 @@ EXAMPLES = {
         "btfpack explain --bundle agent.btfpack --kernel-release 5.4.0-1036-aws --os-release /tmp/ubuntu-20.04",
         "btfpack -p explain --allow-nearest",
     ],
-    "install": ["btfpack install agent.btfpack", "btfpack install agent.btfpack --key release.pub --store /var/lib/btfpack"],
-    "list": ["btfpack list", "btfpack -j list"],
-    "rollback": ["btfpack rollback", "btfpack list    # current and previous"],
+    "install": ["btfpack install agent.btfpack     # under its manifest name",
+                "btfpack install agent.btfpack --key release.pub --store /var/lib/btfpack"],
+    "list": ["btfpack list", "btfpack -j list    # names[] and bundles[]"],
+    "rollback": ["btfpack rollback agent-a", "btfpack rollback    # the only name installed",
+                 "btfpack list    # current and previous"],
+    "remove": ["btfpack remove agent-a", "btfpack list    # removed  agent-a (highest version kept)"],
 }
 
 NOTES = {
@@ -59,14 +64,16 @@ NOTES = {
     "fetch": "A selection that matches no file is an error naming the filter and what the listing holds; \\fB\\-\\-allow\\-empty\\fR accepts it.",
     "build": "Without CONFIG, ./btfpack.json is read when there is one. The options and the configuration keys (docs/build-config.md) are one set: \\fB\\-\\-bundle\\-name\\fR (bundle.name), \\fB\\-\\-valid\\-days\\fR (bundle.valid_days), \\fB\\-\\-cache\\-dir\\fR (cache_dir), \\fB\\-\\-custom\\-kernels\\fR (custom_kernels), \\fB\\-\\-jobs\\fR (jobs); \\fB\\-\\-name\\fR, \\fB\\-\\-expires\\fR, \\fB\\-\\-cache\\fR, \\fB\\-\\-custom\\fR and \\fB\\-j\\fR are aliases. A configuration that is not valid JSON is reported with its line and column.",
     "resolve": "\\fB\\-\\-kernel\\-release\\fR, \\fB\\-\\-arch\\fR, \\fB\\-\\-os\\-release\\fR, \\fB\\-\\-os\\-id\\fR, \\fB\\-\\-os\\-version\\-id\\fR and \\fB\\-\\-os\\-id\\-like\\fR simulate another host: with \\fB\\-\\-kernel\\-release\\fR native BTF is \"unknown\" (this machine's /sys, /proc/version and build-id are not read) unless \\fB\\-\\-native\\-btf\\fR says, and a simulated resolve writes its BTF into \\fB\\-\\-cache\\-dir\\fR ($BTFPACK_CACHE_DIR when set) or a new $TMPDIR/btfpack\\-simulated\\-XXXXXX, never the system cache. \\fB\\-\\-host\\-root\\fR must exist; os-release, /sys and /proc are read under it, the store, keys and cache are not.",
-    "rollback": "A second rollback in a row is refused: it would only return to the bundle the first one left (install that bundle again to return to it).",
+    "rollback": "A second rollback in a row is refused: it would only return to the bundle the first one left (install that bundle again to return to it). With several names installed, NAME is required.",
+    "install": "The bundle is installed under the name in its signed manifest; each name has its own current, previous and highest version, so one agent's bundle never replaces another's. The signer must be trusted for that name: a key in <keys>/<name>/ only for <name>, a key directly in <keys>/ for every name.",
+    "remove": "The name's highest version stays recorded in names/<name>/highest-version: installing an older bundle of it later is refused as a downgrade (\\-\\-allow\\-downgrade to do it on purpose). Other names are not touched.",
     "verify": "A truncated or damaged file is reported as such, not only as a failed signature.",
 }
 NOTES["explain"] = NOTES["resolve"]
 
 ENV = [
-    ("BTFPACK_STORE", "bundle store instead of /var/lib/btfpack (install, list, rollback; the default bundle of resolve and explain). Not moved by \\-\\-host\\-root."),
-    ("BTFPACK_KEYS_DIR", "trusted keys directory instead of /etc/btfpack/keys (every *.pub). Not moved by \\-\\-host\\-root."),
+    ("BTFPACK_STORE", "bundle store instead of /var/lib/btfpack (install, list, rollback, remove; the bundles of resolve and explain). Not moved by \\-\\-host\\-root."),
+    ("BTFPACK_KEYS_DIR", "trust policy directory instead of /etc/btfpack/keys (*.pub for every bundle name, <name>/*.pub for that name only). Not moved by \\-\\-host\\-root."),
     ("BTFPACK_CACHE_DIR", "root-owned cache directory where resolve writes the BTF file for btf_custom_path, instead of /var/cache/btfpack (\\-\\-cache\\-dir wins)."),
     ("XDG_CACHE_HOME, HOME", "the gen cache (build side) is $XDG_CACHE_HOME/btfpack, else ~/.cache/btfpack (\\-\\-cache\\-dir wins)."),
     ("BTFPACK_SECRET_KEY", "build: the secret key text or a path when the configuration names no key file (signing.key_env names another variable)."),
