@@ -103,6 +103,7 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   oo.now = o.now;
   auto opened = Bundle::open(r.bundle.path, policy.all(), oo);
   if (!opened.ok()) {
+    opened = policy.about(std::move(opened).error());
     // Say the path once: the reader's message usually names it already.
     if (opened.error().message.find(r.bundle.path.string()) !=
         std::string::npos)

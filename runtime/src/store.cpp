@@ -577,9 +577,11 @@ Result<Bundle> open_verified(const fs::path &path, const TrustPolicy &policy,
   OpenOptions oo;
   oo.allow_expired = opts.allow_expired;
   oo.now = opts.now;
-  BTFPACK_TRY(b, Bundle::open(path, policy.all(), oo));
-  BTFPACK_CHECK(policy.check_signer(b.meta().name, b.signer()));
-  BTFPACK_CHECK(b.verify_blobs());
+  auto b = Bundle::open(path, policy.all(), oo);
+  if (!b)
+    return policy.about(std::move(b).error());
+  BTFPACK_CHECK(policy.check_signer(b->meta().name, b->signer()));
+  BTFPACK_CHECK(b->verify_blobs());
   return b;
 }
 

@@ -124,6 +124,13 @@ const TrustedKey *TrustPolicy::find(const KeyId &id) const {
   return nullptr;
 }
 
+Error TrustPolicy::about(Error e) const {
+  if (e.code == Errc::bad_signature &&
+      e.message.find(location_) == std::string::npos)
+    e.message += " (trust policy: " + location_ + ")";
+  return e;
+}
+
 Result<void> TrustPolicy::check_signer(std::string_view name,
                                        const KeyId &id) const {
   std::string bound;

@@ -602,6 +602,15 @@ TEST_F(NamedStoreTest, KeyBoundToANameCannotRollBackAnother) {
         policy_.string(), std::string("trusts only for agent-a")})
     EXPECT_NE(r.err.find(want), std::string::npos) << want << "\n" << r.err;
   EXPECT_EQ(sha_at("agent-b"), sha_any(b2));
+  // A key the policy does not hold at all: the refusal names it and the
+  // policy too.
+  auto stranger = SecretKey::generate().value();
+  r = pinstall(make_bundle(9, {0}, "agent-b", &stranger));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find(key_id_hex(stranger.id())), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("trust policy: " + policy_.string()), std::string::npos)
+      << r.err;
+  EXPECT_EQ(sha_at("agent-b"), sha_any(b2));
   // A policy holding only vendor A's key cannot roll agent-b back.
   auto only_a = dir_ / "only-a";
   fs::create_directories(only_a / "agent-a");

@@ -48,6 +48,9 @@ public:
   Result<void> check_signer(std::string_view name, const KeyId &id) const;
   // location names where the keys came from (directories and files).
   const std::string &location() const { return location_; }
+  // about names the policy in a signature refusal (Errc::bad_signature)
+  // that does not name it yet; other errors are returned as they are.
+  Error about(Error e) const;
 
 private:
   friend Result<TrustPolicy>
