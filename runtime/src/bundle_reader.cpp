@@ -45,6 +45,7 @@ public:
                             std::span<std::uint8_t> out) const = 0;
   std::uint64_t size = 0;
   std::string name;
+  const char *kind = "file"; // in messages: "file ends inside ..."
 };
 
 class FdSource : public Source {
@@ -71,9 +72,12 @@ public:
   }
 };
 
+// MemSource reads bytes in memory: its own copy (owned), or the caller's
+// (a view, e.g. a bundle linked into the program), which must outlive it.
 class MemSource : public Source {
 public:
-  std::vector<std::uint8_t> bytes;
+  std::vector<std::uint8_t> owned;
+  std::span<const std::uint8_t> bytes;
   Result<void> read(std::uint64_t off,
                     std::span<std::uint8_t> out) const override {
     if (off > bytes.size() || out.size() > bytes.size() - off)
@@ -233,12 +237,14 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
                              "sign)");
   std::uint64_t body_off = pre.length + pre.sig_size;
   if (body_off >= src->size)
-    return corrupt("truncated: file ends inside the signature (" +
-                   std::to_string(src->size) + " bytes)");
+    return corrupt(std::string("truncated: ") + src->kind +
+                   " ends inside the signature (" + std::to_string(src->size) +
+                   " bytes)");
   std::uint64_t body_size = src->size - body_off;
   if (pre.manifest_size > body_size)
-    return corrupt("truncated: file ends inside the manifest (" +
-                   std::to_string(src->size) + " bytes)");
+    return corrupt(std::string("truncated: ") + src->kind +
+                   " ends inside the manifest (" + std::to_string(src->size) +
+                   " bytes)");
   std::string sig_text(static_cast<std::size_t>(pre.sig_size), '\0');
   BTFPACK_CHECK(src->read(
       pre.length,
@@ -410,21 +416,50 @@ Result<Bundle> Bundle::open_unverified(const std::filesystem::path &path,
   return b;
 }
 
+namespace {
+// open_mem is open() over a MemSource: the same verifier as a file.
+Result<std::unique_ptr<Bundle::Impl>>
+open_mem(std::unique_ptr<MemSource> src, std::span<const PublicKey> trusted,
+         const OpenOptions &opts) {
+  if (trusted.empty())
+    return make_error(Errc::invalid_argument, "open bundle " + src->name +
+                                                  ": no trusted public key "
+                                                  "given");
+  if (src->bytes.size() > MAX_FILE)
+    return make_error(Errc::corrupt, src->name + ": larger than the " +
+                                         std::to_string(MAX_FILE) +
+                                         "-byte bundle limit");
+  src->size = src->bytes.size();
+  src->kind = "data";
+  std::string name = src->name;
+  BTFPACK_TRY(impl, open_impl(std::move(src), trusted, opts, true));
+  impl->path = name;
+  return impl;
+}
+} // namespace
+
 Result<Bundle> Bundle::open_memory(std::vector<std::uint8_t> bytes,
                                    const std::string &name,
                                    std::span<const PublicKey> trusted,
                                    const OpenOptions &opts) {
-  if (trusted.empty())
-    return make_error(Errc::invalid_argument,
-                      "open bundle " + name + ": no trusted public key given");
-  if (bytes.size() > MAX_FILE)
-    return make_error(Errc::corrupt, name + ": larger than the bundle limit");
   auto src = std::make_unique<MemSource>();
   src->name = name;
-  src->size = bytes.size();
-  src->bytes = std::move(bytes);
-  BTFPACK_TRY(impl, open_impl(std::move(src), trusted, opts, true));
-  impl->path = name;
+  src->owned = std::move(bytes);
+  src->bytes = src->owned;
+  BTFPACK_TRY(impl, open_mem(std::move(src), trusted, opts));
+  Bundle b;
+  b.impl_ = std::move(impl);
+  return b;
+}
+
+Result<Bundle> Bundle::open_view(std::span<const std::uint8_t> bytes,
+                                 const std::string &name,
+                                 std::span<const PublicKey> trusted,
+                                 const OpenOptions &opts) {
+  auto src = std::make_unique<MemSource>();
+  src->name = name;
+  src->bytes = bytes;
+  BTFPACK_TRY(impl, open_mem(std::move(src), trusted, opts));
   Bundle b;
   b.impl_ = std::move(impl);
   return b;
@@ -619,6 +654,7 @@ Result<void> resign_bundle(const std::filesystem::path &path,
   src->name = path.string();
   src->size = bytes.size();
   src->bytes = bytes;
+  src->kind = "data";
   BTFPACK_TRY(impl, open_impl(std::move(src), {}, OpenOptions{true, 0}, false));
   Bundle b;
   b.impl_ = std::move(impl);

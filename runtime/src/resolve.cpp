@@ -87,68 +87,93 @@ std::string no_arch_hint(const Bundle &b, const std::string &host_arch) {
          archive_arch(host_arch) + ":PATH)";
 }
 
-// run does the work for resolve and explain; it fills `x` as it goes and
-// returns the first error.
-Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
-  Resolution &r = x.r;
-  x.stage = "host";
-  BTFPACK_TRY(host, detect_host(o.host));
-  r.host = std::move(host);
-  bool need_bundle = o.policy.prefer_bundle || !r.host.has_native_btf();
-  if (!need_bundle && !explaining) {
-    r.native = true;
-    r.decision.kind = MatchKind::native;
-    r.decision.summary =
-        "native: the kernel has its own BTF (" + r.host.native_btf.source + ")";
-    return ok();
-  }
+// bundle_source_name is what messages call the bundle: its path, or the
+// name given to bytes in memory.
+fs::path bundle_source_name(const ResolveOptions &o) {
+  if (!o.bundle_bytes.empty())
+    return o.bundle_bytes_name.empty()
+               ? "in-memory bundle (" + std::to_string(o.bundle_bytes.size()) +
+                     " bytes)"
+               : o.bundle_bytes_name;
+  return o.bundle.empty() ? paths::current_bundle() : o.bundle;
+}
 
-  x.stage = "keys";
-  r.bundle.path = o.bundle.empty() ? paths::current_bundle() : o.bundle;
-  BTFPACK_TRY(keys,
+// TrustedKey is one trusted key and where it came from (a file, or "key
+// text N" for key_texts).
+using TrustedKey = std::pair<std::string, PublicKey>;
+
+// resolve_keys gathers the trusted keys: key files (or keys_dir) and key
+// texts. key_texts alone do not read keys_dir.
+Result<std::vector<TrustedKey>> resolve_keys(const ResolveOptions &o) {
+  std::vector<TrustedKey> out;
+  for (std::size_t i = 0; i < o.key_texts.size(); ++i) {
+    std::string what = "public key " + std::to_string(i + 1) + " of " +
+                       std::to_string(o.key_texts.size()) + " given as text";
+    if (!o.bundle_bytes_name.empty())
+      what += " (with " + o.bundle_bytes_name + ")";
+    BTFPACK_TRY(k, PublicKey::parse(o.key_texts[i], what));
+    out.emplace_back(what, std::move(k));
+  }
+  if (!o.key_texts.empty() && o.keys.empty())
+    return out;
+  BTFPACK_TRY(files,
               load_trusted_keys(o.keys, o.keys_dir.empty() ? paths::keys_dir()
                                                            : o.keys_dir));
-  std::vector<PublicKey> trusted;
-  for (auto &k : keys)
-    trusted.push_back(k.second);
+  for (auto &[path, key] : files)
+    out.emplace_back(path.string(), std::move(key));
+  return out;
+}
 
-  // Nothing about the bundle is looked at before it verifies.
-  x.stage = "bundle";
+// open_bundle verifies the bundle (file or bytes: the same verifier) and
+// fills r.bundle. Nothing about the bundle is looked at before it verifies.
+Result<Bundle> open_bundle(const ResolveOptions &o,
+                           const std::vector<TrustedKey> &keys, Resolution &r) {
+  std::vector<PublicKey> trusted;
+  for (const auto &k : keys)
+    trusted.push_back(k.second);
   OpenOptions oo;
   oo.allow_expired = o.allow_expired;
   oo.now = o.now;
-  auto opened = Bundle::open(r.bundle.path, trusted, oo);
+  const std::string name = r.bundle.path.string();
+  auto opened = o.bundle_bytes.empty()
+                    ? Bundle::open(r.bundle.path, trusted, oo)
+                    : Bundle::open_view(o.bundle_bytes, name, trusted, oo);
   if (!opened.ok()) {
     std::error_code ec;
-    if (o.bundle.empty() && opened.error().code == Errc::not_found &&
+    if (o.bundle.empty() && o.bundle_bytes.empty() &&
+        opened.error().code == Errc::not_found &&
         !fs::exists(fs::symlink_status(r.bundle.path, ec)))
       return make_error(Errc::not_found,
                         "no bundle installed in " +
-                            paths::store_dir().string() + " (" +
-                            r.bundle.path.string() +
+                            paths::store_dir().string() + " (" + name +
                             " does not exist); install one with `btfpack "
                             "install BUNDLE`, or pass --bundle FILE");
-    // Say the path once: the reader's message usually names it already.
-    if (opened.error().message.find(r.bundle.path.string()) !=
-        std::string::npos)
+    // Say the source once: the reader's message usually names it already.
+    if (opened.error().message.find(name) != std::string::npos)
       return opened.error();
-    return with_context(opened.error(),
-                        "open bundle " + r.bundle.path.string());
+    return with_context(opened.error(), "open bundle " + name);
   }
   const Bundle &b = *opened;
   r.bundle.opened = true;
   r.bundle.signer = key_id_hex(b.signer());
   for (const auto &k : keys)
     if (k.second.id() == b.signer())
-      r.bundle.signer_key_file = k.first.string();
+      r.bundle.signer_key_file = k.first;
   r.bundle.meta = b.meta();
   r.bundle.entries = b.entry_count(); // without reading every chunk
   r.bundle.manifest_sha256 = b.manifest_sha256();
+  return opened;
+}
 
-  x.stage = "staleness";
-  // The bundle's object records of the objects about to be loaded, kept for
-  // the arch check once an entry is chosen.
-  std::vector<std::pair<std::string, const BundleObject *>> loaded;
+// LoadedObject: an object about to be loaded and the bundle's record of it,
+// kept for the arch check once an entry is chosen.
+using LoadedObject = std::pair<std::string, const BundleObject *>;
+
+// check_staleness refuses a bundle made for other objects than those about
+// to be loaded (Errc::stale) and returns the bundle's records of them.
+Result<std::vector<LoadedObject>>
+check_staleness(const ResolveOptions &o, const Bundle &b, Resolution &r) {
+  std::vector<LoadedObject> loaded;
   std::vector<std::pair<std::string, Sha256>> wanted;
   for (const auto &p : o.objects) {
     BTFPACK_TRY(d, sha256_file(p));
@@ -181,24 +206,29 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
         (found->arch.empty() ? std::string("any arch") : found->arch) + ")");
     loaded.emplace_back(name, found);
   }
+  return loaded;
+}
 
-  x.stage = "match";
-  // Fast path for resolve: an exact entry is found by lookup, which reads
-  // one manifest chunk instead of every kernel line. explain always scans
-  // the whole bundle to list every candidate.
-  const BundleEntry *exact = nullptr;
-  if (!explaining && r.host.os_id.present()) {
-    std::vector<std::string> arches = arch_aliases(r.host.arch.value);
-    if (std::find(arches.begin(), arches.end(), r.host.arch.value) ==
-        arches.end())
-      arches.insert(arches.begin(), r.host.arch.value);
-    for (const auto &a : arches) {
-      exact = b.find({r.host.os_id.value, r.host.os_version_id.value, a,
-                      r.host.kernel_release.value});
-      if (exact)
-        break;
-    }
-  }
+// find_exact is resolve's fast path: an exact entry found by lookup, which
+// reads one manifest chunk instead of every kernel line.
+const BundleEntry *find_exact(const Bundle &b, const HostFacts &h) {
+  if (!h.os_id.present())
+    return nullptr;
+  std::vector<std::string> arches = arch_aliases(h.arch.value);
+  if (std::find(arches.begin(), arches.end(), h.arch.value) == arches.end())
+    arches.insert(arches.begin(), h.arch.value);
+  for (const auto &a : arches)
+    if (const BundleEntry *e = b.find(
+            {h.os_id.value, h.os_version_id.value, a, h.kernel_release.value}))
+      return e;
+  return nullptr;
+}
+
+// choose_entry matches the host against the bundle (r.decision). explain
+// always scans the whole bundle to list every candidate.
+Result<void> choose_entry(const ResolveOptions &o, const Bundle &b,
+                          Resolution &r, bool explaining) {
+  const BundleEntry *exact = explaining ? nullptr : find_exact(b, r.host);
   if (exact) {
     r.decision.kind = MatchKind::exact;
     r.decision.chosen = *exact;
@@ -206,9 +236,7 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
         {*exact, MatchKind::exact, true,
          "exact match on distro, version, arch and release (found by "
          "lookup; explain lists every candidate)"});
-    r.decision.summary = "exact match: " + exact->kernel.distro + "/" +
-                         exact->kernel.version + "/" + exact->kernel.arch +
-                         "/" + exact->kernel.release;
+    r.decision.summary = "exact match: " + key_str(exact->kernel);
   } else {
     r.decision = match_host(r.host, b.entries(), o.policy);
   }
@@ -223,14 +251,17 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
     return with_context(e, "resolve with bundle " + r.bundle.path.string());
   }
   r.digest = r.decision.chosen->blob;
+  return ok();
+}
 
-  // Arch confusion: an entry is minimized only with the objects of its own
-  // arch (docs/bundle-format.md, "Which objects served a kernel"). An
-  // object about to be loaded must be one of those, or the BTF was made
-  // for another build of it: refused, never handed over.
-  x.stage = "arch";
+// check_arch: an entry is minimized only with the objects of its own arch
+// (docs/bundle-format.md, "Which objects served a kernel"). An object about
+// to be loaded must be one of those, or the BTF was made for another build
+// of it: refused, never handed over.
+Result<void> check_arch(const Bundle &b, const std::vector<LoadedObject> &ld,
+                        Resolution &r) {
   const KernelKey &ck = r.decision.chosen->kernel;
-  for (const auto &[name, bo] : loaded) {
+  for (const auto &[name, bo] : ld) {
     if (object_serves(*bo, ck.arch))
       continue;
     std::string served;
@@ -264,8 +295,12 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
                         "): do not load it here; libbpf on this machine "
                         "needs its own arch's entry");
   }
+  return ok();
+}
 
-  x.stage = "handoff";
+// hand_off reads the chosen blob, checks its structure and hands it over
+// (memfd, cache file or nothing), the same for a file and bytes.
+Result<void> hand_off(const ResolveOptions &o, const Bundle &b, Resolution &r) {
   auto read_checked = [&]() -> Result<std::vector<std::uint8_t>> {
     BTFPACK_TRY(blob, b.read_blob(r.digest));
     BTFPACK_TRY(sum, check_btf(blob, "blob " + to_hex(r.digest)));
@@ -293,6 +328,38 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   }
   }
   return ok();
+}
+
+// run does the work for resolve and explain; it fills `x` as it goes and
+// returns the first error.
+Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
+  Resolution &r = x.r;
+  x.stage = "host";
+  BTFPACK_TRY(host, detect_host(o.host));
+  r.host = std::move(host);
+  bool need_bundle = o.policy.prefer_bundle || !r.host.has_native_btf();
+  if (!need_bundle && !explaining) {
+    r.native = true;
+    r.decision.kind = MatchKind::native;
+    r.decision.summary =
+        "native: the kernel has its own BTF (" + r.host.native_btf.source + ")";
+    return ok();
+  }
+  x.stage = "keys";
+  r.bundle.path = bundle_source_name(o);
+  BTFPACK_TRY(keys, resolve_keys(o));
+  x.stage = "bundle";
+  BTFPACK_TRY(b, open_bundle(o, keys, r));
+  x.stage = "staleness";
+  BTFPACK_TRY(loaded, check_staleness(o, b, r));
+  x.stage = "match";
+  BTFPACK_CHECK(choose_entry(o, b, r, explaining));
+  if (r.native)
+    return ok();
+  x.stage = "arch";
+  BTFPACK_CHECK(check_arch(b, loaded, r));
+  x.stage = "handoff";
+  return hand_off(o, b, r);
 }
 
 } // namespace

@@ -85,9 +85,23 @@ struct btfpack_opts {
                                            checked like object_path */
   size_t objects_cnt;
   int use_env; /* let $BTFPACK_STORE/_KEYS_DIR/_CACHE_DIR move defaults */
+  /* later in 0.1 (same symbols; only the struct grew, sz tells): */
+  const char *name; /* bundle name in the store; NULL: the only one
+                       installed */
+  /* A bundle in memory, e.g. linked into the program by
+   * btfpack_embed_bundle() (cmake/BtfpackEmbed.cmake, <btfpack_embedded.h>):
+   * used instead of bundle_path, verified as a file is. Read only during
+   * btfpack_resolve / btfpack_ensure_core_btf_opts. */
+  const void *bundle_data;
+  size_t bundle_size;
+  const char *bundle_data_name; /* for messages; NULL: "in-memory bundle" */
+  /* A trusted public key as the bytes of a minisign .pub file (e.g. embedded
+   * with the bundle). With key_data and no key_paths, keys_dir is not read. */
+  const void *key_data;
+  size_t key_size;
   size_t : 0;
 };
-#define btfpack_opts__last_field use_env
+#define btfpack_opts__last_field key_size
 
 /* BTFPACK_OPTS declares and zeroes a struct btfpack_opts `NAME`, sets sz
  * and the given fields, as libbpf's LIBBPF_OPTS. */
