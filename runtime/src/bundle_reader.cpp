@@ -208,6 +208,71 @@ struct Bundle::Impl {
 
 namespace {
 
+// Body is the manifest region parsed: its text (which `manifest` views: move
+// it, never copy it) and the head frame's size.
+struct Body {
+  std::vector<std::uint8_t> text;
+  Manifest manifest;
+  std::size_t head_size = 0;
+};
+
+// parse_body parses the manifest region `mz` (every size bounded) and checks
+// it against the preamble and the blob region's size (body_size minus the
+// manifest). Errc::corrupt names what is wrong; a blob region cut short is
+// "truncated: <file|data> ends inside the blobs".
+Result<Body> parse_body(const std::vector<std::uint8_t> &mz,
+                        const Preamble &pre, std::uint64_t body_size,
+                        const Source &src) {
+  const std::string &name = src.name;
+  auto corrupt = [&](const std::string &why) {
+    return make_error(Errc::corrupt, name + ": " + why);
+  };
+  Body body;
+  std::size_t head_size = ZSTD_findFrameCompressedSize(mz.data(), mz.size());
+  if (ZSTD_isError(head_size))
+    return corrupt("manifest: not a zstd frame (damaged or truncated)");
+  auto head_frame = std::span<const std::uint8_t>(mz).subspan(0, head_size);
+  BTFPACK_TRY(raw_size,
+              zstd_frame_content_size(head_frame, name + ": manifest"));
+  if (raw_size == 0 || raw_size > MAX_MANIFEST_RAW)
+    return corrupt("manifest declares " + std::to_string(raw_size) +
+                   " bytes (limit " + std::to_string(MAX_MANIFEST_RAW) + ")");
+  BTFPACK_TRY(text, zstd_decompress(head_frame, {}, raw_size, false,
+                                    name + ": manifest"));
+  body.text = std::move(text);
+  BTFPACK_TRY(m, parse_manifest(std::string_view(reinterpret_cast<const char *>(
+                                                     body.text.data()),
+                                                 body.text.size()),
+                                name));
+  std::uint64_t chunks_size =
+      m.chunks.empty() ? 0 : m.chunks.back().offset + m.chunks.back().stored;
+  if (head_size + chunks_size != pre.manifest_size)
+    return corrupt("manifest frames do not fill the manifest region (" +
+                   std::to_string(pre.manifest_size) + " bytes)");
+  if (m.major != pre.major || m.minor != pre.minor)
+    return corrupt("manifest format version " + std::to_string(m.major) + "." +
+                   std::to_string(m.minor) + " differs from the preamble's " +
+                   std::to_string(pre.major) + "." + std::to_string(pre.minor));
+  std::uint64_t blobs_size = body_size - pre.manifest_size;
+  std::uint64_t stored_total =
+      m.blobs.empty() ? 0 : m.blobs.back().offset + m.blobs.back().stored;
+  if (stored_total > blobs_size)
+    return corrupt(std::string("truncated: ") + src.kind +
+                   " ends inside the blobs (" + std::to_string(blobs_size) +
+                   " of the " + std::to_string(stored_total) +
+                   " blob bytes the manifest lists; " +
+                   std::to_string(src.size) + " bytes in all)");
+  if (stored_total != blobs_size)
+    return corrupt("manifest blob sizes (" + std::to_string(stored_total) +
+                   " bytes) do not match the blob region (" +
+                   std::to_string(blobs_size) + " bytes): extended or damaged");
+  if (m.kernels.empty() && m.chunks.empty())
+    return corrupt("manifest lists no kernel");
+  body.manifest = std::move(m);
+  body.head_size = head_size;
+  return body;
+}
+
 Result<std::unique_ptr<Bundle::Impl>>
 open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
           const OpenOptions &opts, bool check_signature) {
@@ -286,8 +351,19 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
   auto digest = hash.finish();
   if (check_signature) {
     auto key = verify_signature_prehashed(digest, *sig, trusted);
-    if (!key)
+    if (!key) {
+      // A bundle cut short fails its signature too: when the manifest (not
+      // trusted, parsed with every size bounded, only to explain the
+      // refusal) shows the blobs cut short, say truncated, as for any
+      // other truncation.
+      if (auto b = parse_body(mz, pre, body_size, *src);
+          !b.ok() &&
+          b.error().message.find(": truncated: ") != std::string::npos)
+        return make_error(Errc::corrupt,
+                          b.error().message +
+                              "; the signature cannot verify it either");
       return with_context(std::move(key).error(), name);
+    }
     impl->signer = key->id();
     impl->verified = true;
   }
@@ -299,42 +375,10 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
 
   // 3. The signed body: the manifest (its head frame, then any kernel
   // chunk frames), then the blob frames.
-  std::size_t head_size = ZSTD_findFrameCompressedSize(mz.data(), mz.size());
-  if (ZSTD_isError(head_size))
-    return corrupt("manifest: not a zstd frame (damaged or truncated)");
-  auto head_frame = std::span<const std::uint8_t>(mz).subspan(0, head_size);
-  BTFPACK_TRY(raw_size,
-              zstd_frame_content_size(head_frame, name + ": manifest"));
-  if (raw_size == 0 || raw_size > MAX_MANIFEST_RAW)
-    return corrupt("manifest declares " + std::to_string(raw_size) +
-                   " bytes (limit " + std::to_string(MAX_MANIFEST_RAW) + ")");
-  BTFPACK_TRY(text, zstd_decompress(head_frame, {}, raw_size, false,
-                                    name + ": manifest"));
-  impl->manifest_text = std::move(text);
-  BTFPACK_TRY(m,
-              parse_manifest(std::string_view(reinterpret_cast<const char *>(
-                                                  impl->manifest_text.data()),
-                                              impl->manifest_text.size()),
-                             name));
-  std::uint64_t chunks_size =
-      m.chunks.empty() ? 0 : m.chunks.back().offset + m.chunks.back().stored;
-  if (head_size + chunks_size != pre.manifest_size)
-    return corrupt("manifest frames do not fill the manifest region (" +
-                   std::to_string(pre.manifest_size) + " bytes)");
-  if (m.major != pre.major || m.minor != pre.minor)
-    return corrupt("manifest format version " + std::to_string(m.major) + "." +
-                   std::to_string(m.minor) + " differs from the preamble's " +
-                   std::to_string(pre.major) + "." + std::to_string(pre.minor));
-  std::uint64_t blobs_size = body_size - pre.manifest_size;
-  std::uint64_t stored_total =
-      m.blobs.empty() ? 0 : m.blobs.back().offset + m.blobs.back().stored;
-  if (stored_total != blobs_size)
-    return corrupt("manifest blob sizes (" + std::to_string(stored_total) +
-                   " bytes) do not match the blob region (" +
-                   std::to_string(blobs_size) +
-                   " bytes): truncated, extended or damaged");
-  if (m.kernels.empty() && m.chunks.empty())
-    return corrupt("manifest lists no kernel");
+  BTFPACK_TRY(body, parse_body(mz, pre, body_size, *src));
+  impl->manifest_text = std::move(body.text); // the buffer manifest views
+  Manifest m = std::move(body.manifest);
+  std::size_t head_size = body.head_size;
   impl->manifest_hex = to_hex(sha256(mz));
 
   // 4. Validity window.
