@@ -43,6 +43,20 @@ public:
   virtual ~Source() = default;
   virtual Result<void> read(std::uint64_t off,
                             std::span<std::uint8_t> out) const = 0;
+  // hash feeds bytes [off, off + n) to `h`, in 64 KiB reads.
+  virtual Result<void> hash(std::uint64_t off, std::uint64_t n,
+                            Blake2b512Stream &h) const {
+    std::vector<std::uint8_t> buf(
+        static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 16)));
+    for (std::uint64_t done = 0; done < n;) {
+      auto k = static_cast<std::size_t>(
+          std::min<std::uint64_t>(buf.size(), n - done));
+      BTFPACK_CHECK(read(off + done, std::span(buf.data(), k)));
+      h.update(buf.data(), k);
+      done += k;
+    }
+    return ok();
+  }
   std::uint64_t size = 0;
   std::string name;
   const char *kind = "file"; // in messages: "file ends inside ..."
@@ -84,6 +98,14 @@ public:
       return make_error(Errc::corrupt, name + ": read past the end");
     std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(off), out.size(),
                 out.begin());
+    return ok();
+  }
+  // hash reads the bytes in place: no copy.
+  Result<void> hash(std::uint64_t off, std::uint64_t n,
+                    Blake2b512Stream &h) const override {
+    if (off > bytes.size() || n > bytes.size() - off)
+      return make_error(Errc::corrupt, name + ": read past the end");
+    h.update(bytes.data() + off, static_cast<std::size_t>(n));
     return ok();
   }
 };
@@ -335,19 +357,8 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
   std::vector<std::uint8_t> mz(static_cast<std::size_t>(pre.manifest_size));
   BTFPACK_CHECK(src->read(body_off, mz));
   hash.update(mz.data(), mz.size());
-  {
-    std::uint64_t rest = body_size - pre.manifest_size;
-    std::vector<std::uint8_t> buf(
-        static_cast<std::size_t>(std::min<std::uint64_t>(rest, 1 << 16)));
-    for (std::uint64_t off = 0; off < rest;) {
-      auto n = static_cast<std::size_t>(
-          std::min<std::uint64_t>(buf.size(), rest - off));
-      BTFPACK_CHECK(src->read(body_off + pre.manifest_size + off,
-                              std::span(buf.data(), n)));
-      hash.update(buf.data(), n);
-      off += n;
-    }
-  }
+  BTFPACK_CHECK(src->hash(body_off + pre.manifest_size,
+                          body_size - pre.manifest_size, hash));
   auto digest = hash.finish();
   if (check_signature) {
     auto key = verify_signature_prehashed(digest, *sig, trusted);
