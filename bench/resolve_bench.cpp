@@ -9,6 +9,11 @@
 //   resolve_bench api BUNDLE PUB RELEASE DISTRO VERSION ARCH RUNS
 //       time btfpack::resolve() in-process (verify, match, memfd hand-off)
 //       and print "median_ms min_ms max_ms median_cpu_ms"
+//   resolve_bench api-embedded BUNDLE PUB RELEASE DISTRO VERSION ARCH RUNS
+//       the same from the bundle's bytes and the key's text in memory
+//       (ResolveOptions::bundle_bytes/key_texts), as an agent that embeds
+//       them (btfpack_embed_bundle) resolves: the bytes are read once
+//       before timing, as the linked-in bytes are mapped with the program
 //   resolve_bench proc RUNS CMD ARGS...
 //       time CMD as a process (spawn to exit): "median_ms min_ms max_ms
 //       median_cpu_ms" (user+sys, insensitive to other load)
@@ -104,10 +109,22 @@ int make(const fs::path &out, std::size_t n, std::vector<fs::path> btfs) {
   return 0;
 }
 
-int api(char **a, int runs) {
+int api(char **a, int runs, bool embedded) {
   ResolveOptions o;
-  o.bundle = a[0];
-  o.keys = {a[1]};
+  std::vector<std::uint8_t> bytes;
+  if (embedded) {
+    auto b = read_file(a[0]);
+    auto k = read_file(a[1]);
+    if (!b.ok() || !k.ok())
+      return die(std::string("read ") + a[0] + " or " + a[1]);
+    bytes = std::move(*b);
+    o.bundle_bytes = bytes;
+    o.bundle_bytes_name = "embedded bundle in resolve_bench";
+    o.key_texts = {std::string(k->begin(), k->end())};
+  } else {
+    o.bundle = a[0];
+    o.keys = {a[1]};
+  }
   o.host.kernel_release = a[2];
   o.host.os_id = a[3];
   o.host.os_version_id = a[4];
@@ -178,8 +195,8 @@ int main(int argc, char **argv) {
   }
   if (mode == "proc" && argc >= 4)
     return proc(std::atoi(argv[2]), argv + 3);
-  if (mode == "api" && argc == 9)
-    return api(argv + 2, std::atoi(argv[8]));
-  return die("usage: resolve_bench make OUT_DIR N BTF... | api BUNDLE PUB "
-             "RELEASE DISTRO VERSION ARCH RUNS");
+  if ((mode == "api" || mode == "api-embedded") && argc == 9)
+    return api(argv + 2, std::atoi(argv[8]), mode == "api-embedded");
+  return die("usage: resolve_bench make OUT_DIR N BTF... | api|api-embedded "
+             "BUNDLE PUB RELEASE DISTRO VERSION ARCH RUNS | proc RUNS CMD...");
 }

@@ -9,7 +9,10 @@
 #  2. the in-process API call btfpack::resolve() (verify, match, check,
 #     memfd hand-off): median (target < 5 ms);
 #  3. peak RSS of `btfpack resolve` (target < 16 MB);
-#  4. instructions (valgrind --tool=callgrind, when installed): of the whole
+#  4. resolve from an embedded bundle (the bundle's bytes and key in
+#     memory, as btfpack_embed_bundle links them) against resolve from the
+#     file, in-process, side by side (issue 17);
+#  5. instructions (valgrind --tool=callgrind, when installed): of the whole
 #     `btfpack resolve` process and of the first in-process resolve() call,
 #     which a noisy machine does not change.
 # BASELINE=path/to/an/older/btfpack adds its rows beside (before/after of a
@@ -83,6 +86,17 @@ printf '%-46s %9s %9s %9s %7s\n' "  resolve in a runtime-only process" \
 printf '%-46s %9s %9s %9s %7s\n' "btfpack::resolve() in-process (memfd)" \
   "$(field "$api" 1)" "$(field "$api" 4)" "5 ms" "$(ratio "$(field "$api" 1)" 5)"
 printf '%-46s %9s %9s %9s %7s\n' "btfpack resolve peak RSS (MB)" "$rss_mb" "-" "16 MB" "$(ratio "$rss_mb" 16)"
+
+# ---- Embedded (bytes in memory) against file, in-process, the same
+# bundle and host; ratio = embedded / file (below 1: embedded is faster).
+emb=$("$helper" api-embedded "$bundle" "$pub" "$release" "$distro" "$version" "$arch" "$runs")
+fil=$("$helper" api "$bundle" "$pub" "$release" "$distro" "$version" "$arch" "$runs")
+echo
+printf '%-46s %9s %9s %9s %9s\n' "btfpack::resolve() in-process (median of $runs)" "wall ms" "min ms" "cpu ms" "emb/file"
+printf '%-46s %9s %9s %9s %9s\n' "  from the bundle file (Bundle::open)" \
+  "$(field "$fil" 1)" "$(field "$fil" 2)" "$(field "$fil" 4)" "-"
+printf '%-46s %9s %9s %9s %9s\n' "  from embedded bytes (Bundle::open_view)" \
+  "$(field "$emb" 1)" "$(field "$emb" 2)" "$(field "$emb" 4)" "$(ratio "$(field "$emb" 1)" "$(field "$fil" 1)")"
 
 # ---- The static host btfpack (build/static/x86_64/cli/btfpack) side by
 # side with the dynamic build, /bin/true and extracting the one file from a

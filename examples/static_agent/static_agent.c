@@ -16,6 +16,11 @@
  * kernel version. -p uses the bundle even when the kernel has its own BTF.
  * Exit 0: every check passed; 1: a check failed or nothing was seen;
  * 77: not privileged enough to load BPF here.
+ *
+ * Built with STATIC_AGENT_EMBEDDED (examples/embedded_agent), the bundle
+ * and its key are linked into the binary by btfpack_embed_bundle()
+ * (cmake/BtfpackEmbed.cmake) and resolved from memory; -B and -k then add
+ * nothing but are refused, so one file carries agent, programs and BTF.
  */
 #include <errno.h>
 #include <signal.h>
@@ -34,6 +39,12 @@
 
 #include "taskstate.h"
 #include "taskstate.skel.h"
+#ifdef STATIC_AGENT_EMBEDDED
+#include <btfpack_embedded.h>
+#define AGENT "embedded_agent"
+#else
+#define AGENT "static_agent"
+#endif
 
 #define CHILD_COMM "stagent-sleep"
 #define TASK_INTERRUPTIBLE 1
@@ -114,6 +125,15 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+#ifdef STATIC_AGENT_EMBEDDED
+  if (bundle || key) {
+    fprintf(stderr,
+            "%s: the bundle and its key are embedded; -B and -k "
+            "are for static_agent\n",
+            argv[0]);
+    return 2;
+  }
+#endif
   btfpack_route_libbpf_logs(verbose);
   kernel_has_new_state = new_state_field();
 
@@ -123,10 +143,14 @@ int main(int argc, char **argv) {
   const char *keys[] = {key, NULL};
   BTFPACK_OPTS(bo, .bundle_path = bundle, .key_paths = key ? keys : NULL,
                .prefer_bundle = prefer, .objects = &self, .objects_cnt = 1);
+#ifdef STATIC_AGENT_EMBEDDED
+  btfpack_embedded_opts(&bo);
+  printf("bundle: %s (%zu bytes)\n", bo.bundle_data_name, bo.bundle_size);
+#endif
   btf = btfpack_resolve(&bo);
   if (!btf) {
-    fprintf(stderr, "static_agent: no BTF for this host (%s): %s\n",
-            strerror(errno), btfpack_last_error());
+    fprintf(stderr, AGENT ": no BTF for this host (%s): %s\n", strerror(errno),
+            btfpack_last_error());
     return 1;
   }
   printf("btf %s: %s\n",
@@ -137,22 +161,20 @@ int main(int argc, char **argv) {
               .btf_custom_path = btfpack_btf__path(btf));
   obj = taskstate_bpf__open_opts(&open_opts);
   if (!obj) {
-    fprintf(stderr, "static_agent: failed to open BPF object: %s\n",
-            strerror(errno));
+    fprintf(stderr, AGENT ": failed to open BPF object: %s\n", strerror(errno));
     goto cleanup;
   }
   err = taskstate_bpf__load(obj);
   if (err == -EPERM || err == -EACCES) {
     fprintf(stderr,
-            "static_agent: not allowed to load BPF here (%s): "
-            "run as root or with CAP_BPF+CAP_PERFMON\n",
+            AGENT ": not allowed to load BPF here (%s): "
+                  "run as root or with CAP_BPF+CAP_PERFMON\n",
             strerror(-err));
     ret = 77;
     goto cleanup;
   }
   if (err) {
-    fprintf(stderr, "static_agent: failed to load BPF object: %s\n",
-            strerror(-err));
+    fprintf(stderr, AGENT ": failed to load BPF object: %s\n", strerror(-err));
     goto cleanup;
   }
   /* The hand-off is no longer needed once the object is loaded. */
@@ -168,25 +190,25 @@ int main(int argc, char **argv) {
   if (!err)
     err = taskstate_bpf__attach(obj);
   if (err) {
-    fprintf(stderr, "static_agent: failed to attach: %s\n", strerror(-err));
+    fprintf(stderr, AGENT ": failed to attach: %s\n", strerror(-err));
     goto cleanup;
   }
   pb = perf_buffer__new(bpf_map__fd(obj->maps.events), 16, handle_event, NULL,
                         NULL, NULL);
   if (!pb) {
-    fprintf(stderr, "static_agent: failed to open perf buffer: %s\n",
+    fprintf(stderr, AGENT ": failed to open perf buffer: %s\n",
             strerror(errno));
     goto cleanup;
   }
   int wake[2];
   if (pipe(wake) != 0) {
-    perror("static_agent: pipe");
+    perror(AGENT ": pipe");
     goto cleanup;
   }
   fflush(stdout);
   child_pid = fork();
   if (child_pid < 0) {
-    perror("static_agent: fork");
+    perror(AGENT ": fork");
     goto cleanup;
   }
   if (child_pid == 0) {
@@ -200,7 +222,7 @@ int main(int argc, char **argv) {
       break;
     err = perf_buffer__poll(pb, 50);
     if (err < 0 && err != -EINTR) {
-      fprintf(stderr, "static_agent: polling: %s\n", strerror(-err));
+      fprintf(stderr, AGENT ": polling: %s\n", strerror(-err));
       break;
     }
   }

@@ -43,8 +43,23 @@ public:
   virtual ~Source() = default;
   virtual Result<void> read(std::uint64_t off,
                             std::span<std::uint8_t> out) const = 0;
+  // hash feeds bytes [off, off + n) to `h`, in 64 KiB reads.
+  virtual Result<void> hash(std::uint64_t off, std::uint64_t n,
+                            Blake2b512Stream &h) const {
+    std::vector<std::uint8_t> buf(
+        static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 16)));
+    for (std::uint64_t done = 0; done < n;) {
+      auto k = static_cast<std::size_t>(
+          std::min<std::uint64_t>(buf.size(), n - done));
+      BTFPACK_CHECK(read(off + done, std::span(buf.data(), k)));
+      h.update(buf.data(), k);
+      done += k;
+    }
+    return ok();
+  }
   std::uint64_t size = 0;
   std::string name;
+  const char *kind = "file"; // in messages: "file ends inside ..."
 };
 
 class FdSource : public Source {
@@ -71,15 +86,26 @@ public:
   }
 };
 
+// MemSource reads bytes in memory: its own copy (owned), or the caller's
+// (a view, e.g. a bundle linked into the program), which must outlive it.
 class MemSource : public Source {
 public:
-  std::vector<std::uint8_t> bytes;
+  std::vector<std::uint8_t> owned;
+  std::span<const std::uint8_t> bytes;
   Result<void> read(std::uint64_t off,
                     std::span<std::uint8_t> out) const override {
     if (off > bytes.size() || out.size() > bytes.size() - off)
       return make_error(Errc::corrupt, name + ": read past the end");
     std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(off), out.size(),
                 out.begin());
+    return ok();
+  }
+  // hash reads the bytes in place: no copy.
+  Result<void> hash(std::uint64_t off, std::uint64_t n,
+                    Blake2b512Stream &h) const override {
+    if (off > bytes.size() || n > bytes.size() - off)
+      return make_error(Errc::corrupt, name + ": read past the end");
+    h.update(bytes.data() + off, static_cast<std::size_t>(n));
     return ok();
   }
 };
@@ -204,6 +230,71 @@ struct Bundle::Impl {
 
 namespace {
 
+// Body is the manifest region parsed: its text (which `manifest` views: move
+// it, never copy it) and the head frame's size.
+struct Body {
+  std::vector<std::uint8_t> text;
+  Manifest manifest;
+  std::size_t head_size = 0;
+};
+
+// parse_body parses the manifest region `mz` (every size bounded) and checks
+// it against the preamble and the blob region's size (body_size minus the
+// manifest). Errc::corrupt names what is wrong; a blob region cut short is
+// "truncated: <file|data> ends inside the blobs".
+Result<Body> parse_body(const std::vector<std::uint8_t> &mz,
+                        const Preamble &pre, std::uint64_t body_size,
+                        const Source &src) {
+  const std::string &name = src.name;
+  auto corrupt = [&](const std::string &why) {
+    return make_error(Errc::corrupt, name + ": " + why);
+  };
+  Body body;
+  std::size_t head_size = ZSTD_findFrameCompressedSize(mz.data(), mz.size());
+  if (ZSTD_isError(head_size))
+    return corrupt("manifest: not a zstd frame (damaged or truncated)");
+  auto head_frame = std::span<const std::uint8_t>(mz).subspan(0, head_size);
+  BTFPACK_TRY(raw_size,
+              zstd_frame_content_size(head_frame, name + ": manifest"));
+  if (raw_size == 0 || raw_size > MAX_MANIFEST_RAW)
+    return corrupt("manifest declares " + std::to_string(raw_size) +
+                   " bytes (limit " + std::to_string(MAX_MANIFEST_RAW) + ")");
+  BTFPACK_TRY(text, zstd_decompress(head_frame, {}, raw_size, false,
+                                    name + ": manifest"));
+  body.text = std::move(text);
+  BTFPACK_TRY(m, parse_manifest(std::string_view(reinterpret_cast<const char *>(
+                                                     body.text.data()),
+                                                 body.text.size()),
+                                name));
+  std::uint64_t chunks_size =
+      m.chunks.empty() ? 0 : m.chunks.back().offset + m.chunks.back().stored;
+  if (head_size + chunks_size != pre.manifest_size)
+    return corrupt("manifest frames do not fill the manifest region (" +
+                   std::to_string(pre.manifest_size) + " bytes)");
+  if (m.major != pre.major || m.minor != pre.minor)
+    return corrupt("manifest format version " + std::to_string(m.major) + "." +
+                   std::to_string(m.minor) + " differs from the preamble's " +
+                   std::to_string(pre.major) + "." + std::to_string(pre.minor));
+  std::uint64_t blobs_size = body_size - pre.manifest_size;
+  std::uint64_t stored_total =
+      m.blobs.empty() ? 0 : m.blobs.back().offset + m.blobs.back().stored;
+  if (stored_total > blobs_size)
+    return corrupt(std::string("truncated: ") + src.kind +
+                   " ends inside the blobs (" + std::to_string(blobs_size) +
+                   " of the " + std::to_string(stored_total) +
+                   " blob bytes the manifest lists; " +
+                   std::to_string(src.size) + " bytes in all)");
+  if (stored_total != blobs_size)
+    return corrupt("manifest blob sizes (" + std::to_string(stored_total) +
+                   " bytes) do not match the blob region (" +
+                   std::to_string(blobs_size) + " bytes): extended or damaged");
+  if (m.kernels.empty() && m.chunks.empty())
+    return corrupt("manifest lists no kernel");
+  body.manifest = std::move(m);
+  body.head_size = head_size;
+  return body;
+}
+
 Result<std::unique_ptr<Bundle::Impl>>
 open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
           const OpenOptions &opts, bool check_signature) {
@@ -233,12 +324,14 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
                              "sign)");
   std::uint64_t body_off = pre.length + pre.sig_size;
   if (body_off >= src->size)
-    return corrupt("truncated: file ends inside the signature (" +
-                   std::to_string(src->size) + " bytes)");
+    return corrupt(std::string("truncated: ") + src->kind +
+                   " ends inside the signature (" + std::to_string(src->size) +
+                   " bytes)");
   std::uint64_t body_size = src->size - body_off;
   if (pre.manifest_size > body_size)
-    return corrupt("truncated: file ends inside the manifest (" +
-                   std::to_string(src->size) + " bytes)");
+    return corrupt(std::string("truncated: ") + src->kind +
+                   " ends inside the manifest (" + std::to_string(src->size) +
+                   " bytes)");
   std::string sig_text(static_cast<std::size_t>(pre.sig_size), '\0');
   BTFPACK_CHECK(src->read(
       pre.length,
@@ -264,24 +357,24 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
   std::vector<std::uint8_t> mz(static_cast<std::size_t>(pre.manifest_size));
   BTFPACK_CHECK(src->read(body_off, mz));
   hash.update(mz.data(), mz.size());
-  {
-    std::uint64_t rest = body_size - pre.manifest_size;
-    std::vector<std::uint8_t> buf(
-        static_cast<std::size_t>(std::min<std::uint64_t>(rest, 1 << 16)));
-    for (std::uint64_t off = 0; off < rest;) {
-      auto n = static_cast<std::size_t>(
-          std::min<std::uint64_t>(buf.size(), rest - off));
-      BTFPACK_CHECK(src->read(body_off + pre.manifest_size + off,
-                              std::span(buf.data(), n)));
-      hash.update(buf.data(), n);
-      off += n;
-    }
-  }
+  BTFPACK_CHECK(src->hash(body_off + pre.manifest_size,
+                          body_size - pre.manifest_size, hash));
   auto digest = hash.finish();
   if (check_signature) {
     auto key = verify_signature_prehashed(digest, *sig, trusted);
-    if (!key)
+    if (!key) {
+      // A bundle cut short fails its signature too: when the manifest (not
+      // trusted, parsed with every size bounded, only to explain the
+      // refusal) shows the blobs cut short, say truncated, as for any
+      // other truncation.
+      if (auto b = parse_body(mz, pre, body_size, *src);
+          !b.ok() &&
+          b.error().message.find(": truncated: ") != std::string::npos)
+        return make_error(Errc::corrupt,
+                          b.error().message +
+                              "; the signature cannot verify it either");
       return with_context(std::move(key).error(), name);
+    }
     impl->signer = key->id();
     impl->verified = true;
   }
@@ -293,42 +386,10 @@ open_impl(std::unique_ptr<Source> src, std::span<const PublicKey> trusted,
 
   // 3. The signed body: the manifest (its head frame, then any kernel
   // chunk frames), then the blob frames.
-  std::size_t head_size = ZSTD_findFrameCompressedSize(mz.data(), mz.size());
-  if (ZSTD_isError(head_size))
-    return corrupt("manifest: not a zstd frame (damaged or truncated)");
-  auto head_frame = std::span<const std::uint8_t>(mz).subspan(0, head_size);
-  BTFPACK_TRY(raw_size,
-              zstd_frame_content_size(head_frame, name + ": manifest"));
-  if (raw_size == 0 || raw_size > MAX_MANIFEST_RAW)
-    return corrupt("manifest declares " + std::to_string(raw_size) +
-                   " bytes (limit " + std::to_string(MAX_MANIFEST_RAW) + ")");
-  BTFPACK_TRY(text, zstd_decompress(head_frame, {}, raw_size, false,
-                                    name + ": manifest"));
-  impl->manifest_text = std::move(text);
-  BTFPACK_TRY(m,
-              parse_manifest(std::string_view(reinterpret_cast<const char *>(
-                                                  impl->manifest_text.data()),
-                                              impl->manifest_text.size()),
-                             name));
-  std::uint64_t chunks_size =
-      m.chunks.empty() ? 0 : m.chunks.back().offset + m.chunks.back().stored;
-  if (head_size + chunks_size != pre.manifest_size)
-    return corrupt("manifest frames do not fill the manifest region (" +
-                   std::to_string(pre.manifest_size) + " bytes)");
-  if (m.major != pre.major || m.minor != pre.minor)
-    return corrupt("manifest format version " + std::to_string(m.major) + "." +
-                   std::to_string(m.minor) + " differs from the preamble's " +
-                   std::to_string(pre.major) + "." + std::to_string(pre.minor));
-  std::uint64_t blobs_size = body_size - pre.manifest_size;
-  std::uint64_t stored_total =
-      m.blobs.empty() ? 0 : m.blobs.back().offset + m.blobs.back().stored;
-  if (stored_total != blobs_size)
-    return corrupt("manifest blob sizes (" + std::to_string(stored_total) +
-                   " bytes) do not match the blob region (" +
-                   std::to_string(blobs_size) +
-                   " bytes): truncated, extended or damaged");
-  if (m.kernels.empty() && m.chunks.empty())
-    return corrupt("manifest lists no kernel");
+  BTFPACK_TRY(body, parse_body(mz, pre, body_size, *src));
+  impl->manifest_text = std::move(body.text); // the buffer manifest views
+  Manifest m = std::move(body.manifest);
+  std::size_t head_size = body.head_size;
   impl->manifest_hex = to_hex(sha256(mz));
 
   // 4. Validity window.
@@ -410,21 +471,50 @@ Result<Bundle> Bundle::open_unverified(const std::filesystem::path &path,
   return b;
 }
 
+namespace {
+// open_mem is open() over a MemSource: the same verifier as a file.
+Result<std::unique_ptr<Bundle::Impl>>
+open_mem(std::unique_ptr<MemSource> src, std::span<const PublicKey> trusted,
+         const OpenOptions &opts) {
+  if (trusted.empty())
+    return make_error(Errc::invalid_argument, "open bundle " + src->name +
+                                                  ": no trusted public key "
+                                                  "given");
+  if (src->bytes.size() > MAX_FILE)
+    return make_error(Errc::corrupt, src->name + ": larger than the " +
+                                         std::to_string(MAX_FILE) +
+                                         "-byte bundle limit");
+  src->size = src->bytes.size();
+  src->kind = "data";
+  std::string name = src->name;
+  BTFPACK_TRY(impl, open_impl(std::move(src), trusted, opts, true));
+  impl->path = name;
+  return impl;
+}
+} // namespace
+
 Result<Bundle> Bundle::open_memory(std::vector<std::uint8_t> bytes,
                                    const std::string &name,
                                    std::span<const PublicKey> trusted,
                                    const OpenOptions &opts) {
-  if (trusted.empty())
-    return make_error(Errc::invalid_argument,
-                      "open bundle " + name + ": no trusted public key given");
-  if (bytes.size() > MAX_FILE)
-    return make_error(Errc::corrupt, name + ": larger than the bundle limit");
   auto src = std::make_unique<MemSource>();
   src->name = name;
-  src->size = bytes.size();
-  src->bytes = std::move(bytes);
-  BTFPACK_TRY(impl, open_impl(std::move(src), trusted, opts, true));
-  impl->path = name;
+  src->owned = std::move(bytes);
+  src->bytes = src->owned;
+  BTFPACK_TRY(impl, open_mem(std::move(src), trusted, opts));
+  Bundle b;
+  b.impl_ = std::move(impl);
+  return b;
+}
+
+Result<Bundle> Bundle::open_view(std::span<const std::uint8_t> bytes,
+                                 const std::string &name,
+                                 std::span<const PublicKey> trusted,
+                                 const OpenOptions &opts) {
+  auto src = std::make_unique<MemSource>();
+  src->name = name;
+  src->bytes = bytes;
+  BTFPACK_TRY(impl, open_mem(std::move(src), trusted, opts));
   Bundle b;
   b.impl_ = std::move(impl);
   return b;
@@ -619,6 +709,7 @@ Result<void> resign_bundle(const std::filesystem::path &path,
   src->name = path.string();
   src->size = bytes.size();
   src->bytes = bytes;
+  src->kind = "data";
   BTFPACK_TRY(impl, open_impl(std::move(src), {}, OpenOptions{true, 0}, false));
   Bundle b;
   b.impl_ = std::move(impl);

@@ -133,15 +133,46 @@ T field(const btfpack_opts *o, T btfpack_opts::*m, std::size_t end_off) {
   return o->*m;
 }
 
+#define BO(name)                                                               \
+  field(bo, &btfpack_opts::name,                                               \
+        offsetof(btfpack_opts, name) + sizeof(btfpack_opts::name))
+
+// in_memory_fields takes the embedded bundle and key into `ro`; 0 or
+// -errno. The bytes are read during resolve only.
+int in_memory_fields(const btfpack_opts *bo, ResolveOptions &ro) {
+  const void *data = BO(bundle_data);
+  std::size_t size = BO(bundle_size);
+  if (!data != !size)
+    return fail(EINVAL, "btfpack_opts.bundle_data is " +
+                            std::string(data ? "set" : "NULL") +
+                            " but bundle_size is " + std::to_string(size) +
+                            ": give both (the embedded bundle and its size) "
+                            "or neither");
+  if (data) {
+    ro.bundle_bytes = {static_cast<const std::uint8_t *>(data), size};
+    const char *n = BO(bundle_data_name);
+    ro.bundle_bytes_name =
+        n ? n : "in-memory bundle (" + std::to_string(size) + " bytes)";
+  }
+  const void *key = BO(key_data);
+  std::size_t key_size = BO(key_size);
+  if (!key != !key_size)
+    return fail(EINVAL, "btfpack_opts.key_data is " +
+                            std::string(key ? "set" : "NULL") +
+                            " but key_size is " + std::to_string(key_size) +
+                            ": give both (the public key file's bytes and "
+                            "their count) or neither");
+  if (key)
+    ro.key_texts.emplace_back(static_cast<const char *>(key), key_size);
+  return 0;
+}
+
 // resolve_handle does btfpack_resolve's work; 0 or -errno.
 int resolve_handle(const btfpack_opts *bo, std::unique_ptr<btfpack_btf> &out) {
   set_error("");
   std::string why;
   if (!opts_valid(bo, why))
     return fail(EINVAL, why);
-#define BO(name)                                                               \
-  field(bo, &btfpack_opts::name,                                               \
-        offsetof(btfpack_opts, name) + sizeof(btfpack_opts::name))
   ResolveOptions ro;
   // Trust roots: the compiled-in defaults unless the caller opts in to the
   // environment (then paths:: reads it with secure_getenv).
@@ -175,6 +206,8 @@ int resolve_handle(const btfpack_opts *bo, std::unique_ptr<btfpack_btf> &out) {
     ro.object_digests.push_back(sha256(std::string_view(
         static_cast<const char *>(objs[i].data), objs[i].size)));
   }
+  if (int err = in_memory_fields(bo, ro))
+    return err;
   ro.policy.prefer_bundle = BO(prefer_bundle) != 0;
   ro.policy.allow_nearest = BO(allow_nearest) != 0;
   ro.allow_expired = BO(allow_expired) != 0;
@@ -183,7 +216,6 @@ int resolve_handle(const btfpack_opts *bo, std::unique_ptr<btfpack_btf> &out) {
     if (const char *s = BO(cache_dir))
       ro.cache_dir = s;
   }
-#undef BO
   auto r = resolve(ro);
   if (!r.ok()) {
     std::string msg = r.error().message;
@@ -204,6 +236,8 @@ int resolve_handle(const btfpack_opts *bo, std::unique_ptr<btfpack_btf> &out) {
   out = std::move(h);
   return 0;
 }
+
+#undef BO
 
 // The ensure/cleanup form: handles alive, by the open_opts they were
 // written into (cleanup gets only the opts back, as with libbpf-tools).

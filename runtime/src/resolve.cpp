@@ -8,6 +8,7 @@
 #include "btfpack/btf_check.h"
 #include "btfpack/kernel_release.h"
 #include "btfpack/paths.h"
+#include "btfpack/trust.h"
 
 namespace btfpack {
 
@@ -42,76 +43,72 @@ std::string no_arch_hint(const Bundle &b, const std::string &host_arch) {
          archive_arch(host_arch) + ":PATH)";
 }
 
+// bundle_source_name is what messages call the bundle: its path, or the
+// name given to bytes in memory.
+fs::path bundle_source_name(const ResolveOptions &o) {
+  if (!o.bundle_bytes.empty())
+    return o.bundle_bytes_name.empty()
+               ? "in-memory bundle (" + std::to_string(o.bundle_bytes.size()) +
+                     " bytes)"
+               : o.bundle_bytes_name;
+  return o.bundle;
+}
+
+// resolve_keys loads the trust policy: key files (or keys_dir, whose
+// <name>/ directories bind keys to names) and key texts, trusted for every
+// name. key_texts alone do not read keys_dir.
+Result<TrustPolicy> resolve_keys(const ResolveOptions &o) {
+  TrustPolicy policy;
+  if (o.key_texts.empty() || !o.keys.empty()) {
+    BTFPACK_TRY(p, load_trust_policy(o.keys, o.keys_dir.empty()
+                                                 ? paths::keys_dir()
+                                                 : o.keys_dir));
+    policy = std::move(p);
+  }
+  for (std::size_t i = 0; i < o.key_texts.size(); ++i) {
+    std::string what = "public key " + std::to_string(i + 1) + " of " +
+                       std::to_string(o.key_texts.size()) + " given as text";
+    if (!o.bundle_bytes_name.empty())
+      what += " (with " + o.bundle_bytes_name + ")";
+    BTFPACK_CHECK(policy.add_text(o.key_texts[i], what));
+  }
+  return policy;
+}
+
 // check_caller_bundle: the bundle's signer is trusted for its name, and it
 // is the bundle the caller named.
-Result<void> check_caller_bundle(const Bundle &b, const fs::path &path,
+Result<void> check_caller_bundle(const Bundle &b, const std::string &source,
                                  const ResolveOptions &o,
                                  const TrustPolicy &policy) {
   if (auto t = policy.check_signer(b.meta().name, b.signer()); !t)
-    return with_context(std::move(t).error(),
-                        "refusing bundle " + path.string());
+    return with_context(std::move(t).error(), "refusing bundle " + source);
   if (!o.name.empty() && b.meta().name != o.name)
-    return make_error(Errc::stale, "bundle " + path.string() + " is named '" +
+    return make_error(Errc::stale, "bundle " + source + " is named '" +
                                        b.meta().name + "', not '" + o.name +
                                        "' (--name): it was made for another "
                                        "agent");
   return ok();
 }
 
-// run does the work for resolve and explain; it fills `x` as it goes and
-// returns the first error.
-Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
-  Resolution &r = x.r;
-  x.stage = "host";
-  BTFPACK_TRY(host, detect_host(o.host));
-  r.host = std::move(host);
-  bool need_bundle = o.policy.prefer_bundle || !r.host.has_native_btf();
-  if (!need_bundle && !explaining) {
-    r.native = true;
-    r.decision.kind = MatchKind::native;
-    r.decision.summary =
-        "native: the kernel has its own BTF (" + r.host.native_btf.source + ")";
-    return ok();
-  }
-
-  x.stage = "keys";
-  BTFPACK_TRY(policy,
-              load_trust_policy(o.keys, o.keys_dir.empty() ? paths::keys_dir()
-                                                           : o.keys_dir));
-  std::vector<std::pair<std::string, Sha256>> wanted;
-  for (const auto &p : o.objects) {
-    BTFPACK_TRY(d, sha256_file(p));
-    wanted.emplace_back(p.string(), d);
-  }
-  for (const auto &d : o.object_digests)
-    wanted.emplace_back("object " + to_hex(d).substr(0, 12), d);
-
-  // Nothing about the bundle is looked at before it verifies.
-  x.stage = "bundle";
-  if (o.bundle.empty()) {
-    std::vector<Sha256> digests;
-    for (const auto &w : wanted)
-      digests.push_back(w.second);
-    BTFPACK_TRY(chosen,
-                choose_bundle(o, r.host, policy, digests, r.considered));
-    r.bundle.path = chosen;
-  } else {
-    r.bundle.path = o.bundle;
-  }
+// open_bundle verifies the bundle (file or bytes: the same verifier) and
+// fills r.bundle. Nothing about the bundle is looked at before it verifies.
+Result<Bundle> open_bundle(const ResolveOptions &o, const TrustPolicy &policy,
+                           Resolution &r) {
   OpenOptions oo;
   oo.allow_expired = o.allow_expired;
   oo.now = o.now;
-  auto opened = Bundle::open(r.bundle.path, policy.all(), oo);
+  const std::string name = r.bundle.path.string();
+  auto opened = o.bundle_bytes.empty()
+                    ? Bundle::open(r.bundle.path, policy.all(), oo)
+                    : Bundle::open_view(o.bundle_bytes, name, policy.all(), oo);
   if (!opened.ok()) {
-    opened = policy.about(std::move(opened).error());
-    // Say the path once: the reader's message usually names it already.
-    if (opened.error().message.find(r.bundle.path.string()) !=
-        std::string::npos)
-      return opened.error();
-    return with_context(opened.error(),
-                        "open bundle " + r.bundle.path.string());
+    Error e = policy.about(std::move(opened).error());
+    // Say the source once: the reader's message usually names it already.
+    if (e.message.find(name) != std::string::npos)
+      return e;
+    return with_context(e, "open bundle " + name);
   }
-  BTFPACK_CHECK(check_caller_bundle(*opened, r.bundle.path, o, policy));
+  BTFPACK_CHECK(check_caller_bundle(*opened, name, o, policy));
   const Bundle &b = *opened;
   r.bundle.opened = true;
   r.bundle.signer = key_id_hex(b.signer());
@@ -120,11 +117,35 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   r.bundle.meta = b.meta();
   r.bundle.entries = b.entry_count(); // without reading every chunk
   r.bundle.manifest_sha256 = b.manifest_sha256();
+  return opened;
+}
 
-  x.stage = "staleness";
-  // The bundle's object records of the objects about to be loaded, kept for
-  // the arch check once an entry is chosen.
-  std::vector<std::pair<std::string, const BundleObject *>> loaded;
+// LoadedObject: an object about to be loaded and the bundle's record of it,
+// kept for the arch check once an entry is chosen.
+using LoadedObject = std::pair<std::string, const BundleObject *>;
+
+// WantedObject: an object about to be loaded (its name for messages) and
+// its sha256.
+using WantedObject = std::pair<std::string, Sha256>;
+
+// wanted_objects hashes the objects about to be loaded, once.
+Result<std::vector<WantedObject>> wanted_objects(const ResolveOptions &o) {
+  std::vector<WantedObject> wanted;
+  for (const auto &p : o.objects) {
+    BTFPACK_TRY(d, sha256_file(p));
+    wanted.emplace_back(p.string(), d);
+  }
+  for (const auto &d : o.object_digests)
+    wanted.emplace_back("object " + to_hex(d).substr(0, 12), d);
+  return wanted;
+}
+
+// check_staleness refuses a bundle made for other objects than those about
+// to be loaded (Errc::stale) and returns the bundle's records of them.
+Result<std::vector<LoadedObject>>
+check_staleness(const std::vector<WantedObject> &wanted, const Bundle &b,
+                Resolution &r) {
+  std::vector<LoadedObject> loaded;
   for (const auto &[name, dg] : wanted) {
     const BundleObject *found = nullptr;
     for (const auto &bo : b.meta().objects)
@@ -150,24 +171,29 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
         (found->arch.empty() ? std::string("any arch") : found->arch) + ")");
     loaded.emplace_back(name, found);
   }
+  return loaded;
+}
 
-  x.stage = "match";
-  // Fast path for resolve: an exact entry is found by lookup, which reads
-  // one manifest chunk instead of every kernel line. explain always scans
-  // the whole bundle to list every candidate.
-  const BundleEntry *exact = nullptr;
-  if (!explaining && r.host.os_id.present()) {
-    std::vector<std::string> arches = arch_aliases(r.host.arch.value);
-    if (std::find(arches.begin(), arches.end(), r.host.arch.value) ==
-        arches.end())
-      arches.insert(arches.begin(), r.host.arch.value);
-    for (const auto &a : arches) {
-      exact = b.find({r.host.os_id.value, r.host.os_version_id.value, a,
-                      r.host.kernel_release.value});
-      if (exact)
-        break;
-    }
-  }
+// find_exact is resolve's fast path: an exact entry found by lookup, which
+// reads one manifest chunk instead of every kernel line.
+const BundleEntry *find_exact(const Bundle &b, const HostFacts &h) {
+  if (!h.os_id.present())
+    return nullptr;
+  std::vector<std::string> arches = arch_aliases(h.arch.value);
+  if (std::find(arches.begin(), arches.end(), h.arch.value) == arches.end())
+    arches.insert(arches.begin(), h.arch.value);
+  for (const auto &a : arches)
+    if (const BundleEntry *e = b.find(
+            {h.os_id.value, h.os_version_id.value, a, h.kernel_release.value}))
+      return e;
+  return nullptr;
+}
+
+// choose_entry matches the host against the bundle (r.decision). explain
+// always scans the whole bundle to list every candidate.
+Result<void> choose_entry(const ResolveOptions &o, const Bundle &b,
+                          Resolution &r, bool explaining) {
+  const BundleEntry *exact = explaining ? nullptr : find_exact(b, r.host);
   if (exact) {
     r.decision.kind = MatchKind::exact;
     r.decision.chosen = *exact;
@@ -175,9 +201,7 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
         {*exact, MatchKind::exact, true,
          "exact match on distro, version, arch and release (found by "
          "lookup; explain lists every candidate)"});
-    r.decision.summary = "exact match: " + exact->kernel.distro + "/" +
-                         exact->kernel.version + "/" + exact->kernel.arch +
-                         "/" + exact->kernel.release;
+    r.decision.summary = "exact match: " + key_str(exact->kernel);
   } else {
     r.decision = match_host(r.host, b.entries(), o.policy);
   }
@@ -192,14 +216,17 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
     return with_context(e, "resolve with bundle " + r.bundle.path.string());
   }
   r.digest = r.decision.chosen->blob;
+  return ok();
+}
 
-  // Arch confusion: an entry is minimized only with the objects of its own
-  // arch (docs/bundle-format.md, "Which objects served a kernel"). An
-  // object about to be loaded must be one of those, or the BTF was made
-  // for another build of it: refused, never handed over.
-  x.stage = "arch";
+// check_arch: an entry is minimized only with the objects of its own arch
+// (docs/bundle-format.md, "Which objects served a kernel"). An object about
+// to be loaded must be one of those, or the BTF was made for another build
+// of it: refused, never handed over.
+Result<void> check_arch(const Bundle &b, const std::vector<LoadedObject> &ld,
+                        Resolution &r) {
   const KernelKey &ck = r.decision.chosen->kernel;
-  for (const auto &[name, bo] : loaded) {
+  for (const auto &[name, bo] : ld) {
     if (object_serves(*bo, ck.arch))
       continue;
     std::string served;
@@ -233,8 +260,12 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
                         "): do not load it here; libbpf on this machine "
                         "needs its own arch's entry");
   }
+  return ok();
+}
 
-  x.stage = "handoff";
+// hand_off reads the chosen blob, checks its structure and hands it over
+// (memfd, cache file or nothing), the same for a file and bytes.
+Result<void> hand_off(const ResolveOptions &o, const Bundle &b, Resolution &r) {
   auto read_checked = [&]() -> Result<std::vector<std::uint8_t>> {
     BTFPACK_TRY(blob, b.read_blob(r.digest));
     BTFPACK_TRY(sum, check_btf(blob, "blob " + to_hex(r.digest)));
@@ -262,6 +293,48 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   }
   }
   return ok();
+}
+
+// run does the work for resolve and explain; it fills `x` as it goes and
+// returns the first error.
+Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
+  Resolution &r = x.r;
+  x.stage = "host";
+  BTFPACK_TRY(host, detect_host(o.host));
+  r.host = std::move(host);
+  bool need_bundle = o.policy.prefer_bundle || !r.host.has_native_btf();
+  if (!need_bundle && !explaining) {
+    r.native = true;
+    r.decision.kind = MatchKind::native;
+    r.decision.summary =
+        "native: the kernel has its own BTF (" + r.host.native_btf.source + ")";
+    return ok();
+  }
+  x.stage = "keys";
+  BTFPACK_TRY(policy, resolve_keys(o));
+  BTFPACK_TRY(wanted, wanted_objects(o));
+  // Nothing about the bundle is looked at before it verifies.
+  x.stage = "bundle";
+  r.bundle.path = bundle_source_name(o);
+  if (r.bundle.path.empty()) {
+    std::vector<Sha256> digests;
+    for (const auto &w : wanted)
+      digests.push_back(w.second);
+    BTFPACK_TRY(chosen,
+                choose_bundle(o, r.host, policy, digests, r.considered));
+    r.bundle.path = chosen;
+  }
+  BTFPACK_TRY(b, open_bundle(o, policy, r));
+  x.stage = "staleness";
+  BTFPACK_TRY(loaded, check_staleness(wanted, b, r));
+  x.stage = "match";
+  BTFPACK_CHECK(choose_entry(o, b, r, explaining));
+  if (r.native)
+    return ok();
+  x.stage = "arch";
+  BTFPACK_CHECK(check_arch(b, loaded, r));
+  x.stage = "handoff";
+  return hand_off(o, b, r);
 }
 
 } // namespace

@@ -155,6 +155,15 @@ Result<void> TrustPolicy::check_signer(std::string_view name,
                         std::string(name) + "/");
 }
 
+Result<void> TrustPolicy::add_text(std::string_view text,
+                                   const std::string &what) {
+  BTFPACK_TRY(k, PublicKey::parse(text, what));
+  keys_.push_back(k);
+  entries_.push_back({what, std::move(k), ""});
+  location_ += (location_.empty() ? "" : ", ") + what;
+  return ok();
+}
+
 Result<TrustPolicy> load_trust_policy(const std::vector<fs::path> &files,
                                       const fs::path &dir) {
   TrustPolicy p;

@@ -90,9 +90,20 @@ struct btfpack_opts {
   const char *name; /* the installed bundle made for this agent (its
                        manifest name); NULL: the one made for the objects,
                        or the only one installed */
+  /* A bundle in memory, e.g. linked into the program by
+   * btfpack_embed_bundle() (cmake/BtfpackEmbed.cmake, <btfpack_embedded.h>):
+   * used instead of bundle_path, verified as a file is. Read only during
+   * btfpack_resolve / btfpack_ensure_core_btf_opts. */
+  const void *bundle_data;
+  size_t bundle_size;
+  const char *bundle_data_name; /* for messages; NULL: "in-memory bundle" */
+  /* A trusted public key as the bytes of a minisign .pub file (e.g. embedded
+   * with the bundle). With key_data and no key_paths, keys_dir is not read. */
+  const void *key_data;
+  size_t key_size;
   size_t : 0;
 };
-#define btfpack_opts__last_field name
+#define btfpack_opts__last_field key_size
 
 /* BTFPACK_OPTS declares and zeroes a struct btfpack_opts `NAME`, sets sz
  * and the given fields, as libbpf's LIBBPF_OPTS. */

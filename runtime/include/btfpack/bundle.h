@@ -127,6 +127,13 @@ public:
                                     const std::string &name,
                                     std::span<const PublicKey> trusted,
                                     const OpenOptions &opts = {});
+  // open_view is open_memory() without the copy: `bytes` (e.g. a bundle
+  // linked into the program by btfpack_embed_bundle) must stay valid as
+  // long as the Bundle. Same verifier, same errors as open().
+  static Result<Bundle> open_view(std::span<const std::uint8_t> bytes,
+                                  const std::string &name,
+                                  std::span<const PublicKey> trusted,
+                                  const OpenOptions &opts = {});
   // open_unverified parses a bundle WITHOUT checking its signature, for
   // display only (`btfpack inspect` without --key): verified() is false and
   // signer() is the key id the signature claims. Sizes are bounded as in

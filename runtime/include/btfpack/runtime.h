@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,23 @@ struct ResolveOptions {
   std::filesystem::path bundle;
   std::string name;                // the bundle name to use from the store
   std::filesystem::path store_dir; // empty = paths::store_dir()
+  // bundle_bytes: a bundle in memory (e.g. linked into the agent by
+  // btfpack_embed_bundle, cmake/BtfpackEmbed.cmake), used instead of
+  // `bundle` and the store when not empty; verified as a file is
+  // (Bundle::open_view). Read only during resolve(): the result does not
+  // point into it.
+  std::span<const std::uint8_t> bundle_bytes;
+  // bundle_bytes_name names it in messages; empty: "in-memory bundle".
+  std::string bundle_bytes_name;
   // keys: trusted key files or policy directories; empty = keys_dir, read
-  // as a trust policy (trust.h: <name>/*.pub bind keys to names).
+  // as a trust policy (trust.h: <name>/*.pub bind keys to names), unless
+  // key_texts is given.
   std::vector<std::filesystem::path> keys;
   std::filesystem::path keys_dir; // empty = paths::keys_dir()
+  // key_texts: public keys as the contents of minisign .pub files (e.g.
+  // embedded with the bundle), trusted besides `keys`. With key_texts and
+  // no `keys`, keys_dir is not read.
+  std::vector<std::string> key_texts;
   HostOptions host;
   MatchPolicy policy;
   // objects: the BPF object files about to be loaded; object_digests: or

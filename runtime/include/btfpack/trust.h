@@ -51,6 +51,10 @@ public:
   // about names the policy in a signature refusal (Errc::bad_signature)
   // that does not name it yet; other errors are returned as they are.
   Error about(Error e) const;
+  // add_text trusts, for every name, a key given as the contents of a
+  // minisign .pub file (e.g. embedded with the bundle); `what` names it in
+  // messages and in `location`.
+  Result<void> add_text(std::string_view text, const std::string &what);
 
 private:
   friend Result<TrustPolicy>
