@@ -175,6 +175,11 @@ void add_fetch_command(CLI::App &app, Cli &cli) {
                   "below 1 KiB/s before it is retried")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  sub->add_option("--listing-timeout", o.transport.listing_timeout_s,
+                  "seconds the whole listing download may take, redirects "
+                  "and retries included")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   sub->add_option("--retries", o.transport.retries,
                   "retries per file on transient errors (resets, timeouts, "
                   "5xx, 429)")

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 
 namespace btfpack {
 
@@ -154,12 +155,12 @@ KernelRelease KernelRelease::parse(std::string_view release) {
   while (true) {
     std::size_t start = i;
     std::uint64_t n = 0;
-    while (i < release.size() && is_digit(release[i])) {
-      auto d = static_cast<std::uint64_t>(release[i] - '0');
-      if (n > (UINT64_MAX - d) / 10)
+    if (i < release.size() && is_digit(release[i])) {
+      const char *end = release.data() + release.size();
+      auto [p, ec] = std::from_chars(release.data() + i, end, n);
+      if (ec != std::errc())
         return k; // absurd number: not a release, keep it opaque
-      n = n * 10 + d;
-      i++;
+      i = static_cast<std::size_t>(p - release.data());
     }
     if (i == start) {
       // "5.4." is not a version: back off to before the dot

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "index_fast_reader.h"
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 
@@ -153,14 +154,10 @@ private:
       return false;
     if (*p_ == '0' && p_ + 1 < end_ && p_[1] >= '0' && p_[1] <= '9')
       return false;
-    v = 0;
-    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
-      auto d = static_cast<std::uint64_t>(*p_ - '0');
-      if (v > (UINT64_MAX - d) / 10)
-        return false;
-      v = v * 10 + d;
-      p_++;
-    }
+    auto [end, ec] = std::from_chars(p_, end_, v);
+    if (ec != std::errc())
+      return false; // more than 64 bits
+    p_ = end;
     return p_ >= end_ || (*p_ != '.' && *p_ != 'e' && *p_ != 'E');
   }
   bool integer(std::int64_t &v) {

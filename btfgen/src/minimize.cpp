@@ -2,6 +2,7 @@
 #include "minimize.h"
 
 #include <bpf/libbpf.h>
+#include <charconv>
 #include <sstream>
 
 namespace btfpack::btfgen {
@@ -15,9 +16,13 @@ std::string translate_libbpf_errno(const std::string &msg) {
     return msg;
   std::size_t end = at + UNKNOWN.size();
   int code = 0;
-  while (end < msg.size() && msg[end] >= '0' && msg[end] <= '9' &&
-         code < 100000)
-    code = code * 10 + (msg[end++] - '0');
+  if (end < msg.size() && msg[end] >= '0' && msg[end] <= '9') {
+    auto [p, ec] =
+        std::from_chars(msg.data() + end, msg.data() + msg.size(), code);
+    if (ec != std::errc())
+      return msg; // beyond int: no libbpf code
+    end = static_cast<std::size_t>(p - msg.data());
+  }
   if (code < __LIBBPF_ERRNO__START || code >= __LIBBPF_ERRNO__END)
     return msg;
   char text[128] = {};
@@ -51,11 +56,12 @@ bool parse_line(std::string_view line, LogLine &out) {
     return false;
   out.section = std::string(line.substr(0, q));
   line.remove_prefix(q + 9);
-  std::size_t i = 0;
   std::int64_t n = 0;
-  while (i < line.size() && line[i] >= '0' && line[i] <= '9')
-    n = n * 10 + (line[i++] - '0');
-  if (i == 0 || line.substr(i, 2) != ": ")
+  if (line.empty() || line[0] < '0' || line[0] > '9')
+    return false;
+  auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), n);
+  auto i = static_cast<std::size_t>(p - line.data());
+  if (ec != std::errc() || line.substr(i, 2) != ": ")
     return false;
   out.relo = n;
   out.rest = std::string(line.substr(i + 2));

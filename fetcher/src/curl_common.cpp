@@ -2,6 +2,7 @@
 #include "curl_common.h"
 
 #include <cctype>
+#include <charconv>
 #include <filesystem>
 #include <mutex>
 
@@ -132,6 +133,63 @@ std::string describe_error(CURLcode rc, long http_status, const char *errbuf) {
       rc == CURLE_SSL_ISSUER_ERROR)
     s += "; a mirror with a private CA needs that CA given with --ca-file";
   return s;
+}
+
+std::optional<std::string> header_value(CURL *easy, const char *name) {
+  curl_header *h = nullptr;
+  if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+    return std::nullopt;
+  if (h->amount > 1 && curl_easy_header(easy, name, h->amount - 1, CURLH_HEADER,
+                                        -1, &h) != CURLHE_OK)
+    return std::nullopt;
+  std::string_view v = h->value;
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+    v.remove_suffix(1);
+  return std::string(v);
+}
+
+std::optional<std::uint64_t> parse_decimal(std::string_view s) {
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size())
+    return std::nullopt;
+  return v;
+}
+
+namespace {
+// parse_content_range reads "bytes FIRST-LAST/TOTAL" (TOTAL may be "*").
+bool parse_content_range(std::string_view v, Announced &a) {
+  if (v.substr(0, 6) != "bytes ")
+    return false;
+  v.remove_prefix(6);
+  auto dash = v.find('-'), slash = v.find('/');
+  if (dash == std::string_view::npos || slash == std::string_view::npos ||
+      slash < dash)
+    return false;
+  auto first = parse_decimal(v.substr(0, dash));
+  auto last = parse_decimal(v.substr(dash + 1, slash - dash - 1));
+  auto total_text = v.substr(slash + 1);
+  auto total = parse_decimal(total_text);
+  if (!first || !last || *last < *first || (!total && total_text != "*"))
+    return false;
+  a.first = *first;
+  a.last = *last;
+  a.range_total = total;
+  return true;
+}
+} // namespace
+
+Announced announced(CURL *easy) {
+  Announced a;
+  // Two different Content-Length headers are an error (RFC 9110 8.6);
+  // libcurl already refuses them, the last one is as good as any.
+  if (auto cl = header_value(easy, "Content-Length")) {
+    a.length = parse_decimal(*cl);
+    a.length_bad = !a.length;
+  }
+  if (auto cr = header_value(easy, "Content-Range"))
+    a.has_range = parse_content_range(*cr, a);
+  return a;
 }
 
 std::string to_url(const std::string &from) {

@@ -6,9 +6,12 @@
 // permanent. libcurl never leaves fetcher/src.
 #pragma once
 
+#include <cstdint>
 #include <curl/curl.h>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "btfpack/c_free.h"
 #include "btfpack/fetcher.h"
@@ -42,6 +45,28 @@ std::string to_url(const std::string &from);
 // url_join appends a relative archive path to a base URL, percent-encoding
 // each path component.
 std::string url_join(const std::string &base, const std::string &rel_path);
+
+// header_value is the value of response header `name` of the last response
+// `easy` received (after redirects), read with curl_easy_header; nullopt
+// when there is none. Several headers of that name give the last one.
+std::optional<std::string> header_value(CURL *easy, const char *name);
+
+// parse_decimal reads a whole string of ASCII digits (no sign, no blanks)
+// that fits 64 bits.
+std::optional<std::uint64_t> parse_decimal(std::string_view s);
+
+// Announced is what a response's headers say about its body, read once the
+// headers are in: Content-Length, and Content-Range of a 206.
+struct Announced {
+  std::optional<std::uint64_t> length;      // Content-Length
+  bool length_bad = false;                  // present but not one number
+  bool has_range = false;                   // Content-Range parsed
+  std::uint64_t first = 0, last = 0;        // bytes first-last/...
+  std::optional<std::uint64_t> range_total; // .../total (none for "*")
+};
+
+// announced reads Content-Length and Content-Range of the last response.
+Announced announced(CURL *easy);
 
 // user_agent is "btfpack/<version> libcurl/<version>".
 const char *user_agent();

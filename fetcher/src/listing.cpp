@@ -6,9 +6,12 @@
 #include "listing.h"
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "btfpack/file_util.h"
@@ -23,15 +26,33 @@ namespace {
 
 constexpr std::uint64_t kMaxListingBytes = 512ull << 20;
 
+// Sink holds a listing body to what its headers announce: libcurl is told
+// to ignore Content-Length (it would silently drop what comes past it), so
+// that a body longer than announced is seen and refused here, as is one
+// longer than kMaxListingBytes.
 struct Sink {
+  CURL *easy = nullptr;
   std::string data;
+  bool headers_read = false;
+  std::optional<std::uint64_t> announced; // Content-Length of an unencoded body
   bool too_big = false;
+  bool too_long = false; // more than Content-Length
 };
 
 size_t append(char *buf, size_t size, size_t n, void *user) {
   auto *s = static_cast<Sink *>(user);
+  if (!s->headers_read) {
+    s->headers_read = true;
+    auto enc = fetch::header_value(s->easy, "Content-Encoding");
+    if (!enc || enc->empty() || *enc == "identity")
+      s->announced = fetch::announced(s->easy).length;
+  }
   if (s->data.size() + size * n > kMaxListingBytes) {
     s->too_big = true;
+    return 0;
+  }
+  if (s->announced && s->data.size() + size * n > *s->announced) {
+    s->too_long = true;
     return 0;
   }
   s->data.append(buf, size * n);
@@ -45,31 +66,18 @@ struct HttpReply {
   bool not_modified = false;
 };
 
+// Headers are the response headers the listing download looks at, read
+// with curl_easy_header once a response is in.
 struct Headers {
-  std::map<std::string, std::string> h; // lowercase names
-  std::string get(const std::string &k) const {
-    auto it = h.find(k);
-    return it == h.end() ? std::string() : it->second;
+  std::string etag, content_type, retry_after, rate_remaining, rate_reset;
+  static Headers of(CURL *easy) {
+    auto get = [easy](const char *name) {
+      return fetch::header_value(easy, name).value_or("");
+    };
+    return {get("ETag"), get("Content-Type"), get("Retry-After"),
+            get("X-RateLimit-Remaining"), get("X-RateLimit-Reset")};
   }
 };
-
-size_t on_header(char *buf, size_t size, size_t n, void *user) {
-  auto *hd = static_cast<Headers *>(user);
-  std::string line(buf, size * n);
-  if (line.rfind("HTTP/", 0) == 0) {
-    hd->h.clear(); // a new response (after a 100 Continue, say)
-    return size * n;
-  }
-  auto colon = line.find(':');
-  if (colon == std::string::npos)
-    return size * n;
-  std::string k = line.substr(0, colon), v = line.substr(colon + 1);
-  for (auto &c : k)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto b = v.find_first_not_of(" \t"), e = v.find_last_not_of(" \t\r\n");
-  hd->h[k] = b == std::string::npos ? "" : v.substr(b, e - b + 1);
-  return size * n;
-}
 
 std::string utc_clock(std::time_t t) {
   std::tm tm{};
@@ -85,13 +93,13 @@ std::string utc_clock(std::time_t t) {
 long long rate_limit_wait(long status, const Headers &hd) {
   if (status != 403 && status != 429)
     return -1;
-  std::string retry_after = hd.get("retry-after");
+  const std::string &retry_after = hd.retry_after;
   if (!retry_after.empty() &&
       retry_after.find_first_not_of("0123456789") == std::string::npos &&
       retry_after.size() < 10)
     return std::stoll(retry_after);
-  std::string reset = hd.get("x-ratelimit-reset");
-  bool exhausted = hd.get("x-ratelimit-remaining") == "0";
+  const std::string &reset = hd.rate_reset;
+  bool exhausted = hd.rate_remaining == "0";
   if (exhausted && !reset.empty() && reset.size() < 15 &&
       reset.find_first_not_of("0123456789") == std::string::npos) {
     long long now = static_cast<long long>(std::time(nullptr));
@@ -113,75 +121,147 @@ std::string token_note(const GitHubOptions &g) {
   return g.token.empty() ? "" : " (with the token from " + g.token_source + ")";
 }
 
+// Hop is one request of a listing download and what came back.
+struct Hop {
+  CURLcode rc = CURLE_OK;
+  long status = 0;
+  Headers hd;
+  Sink sink;
+  std::string next; // Location of a redirect
+  char errbuf[CURL_ERROR_SIZE] = {};
+};
+
+using Clock = std::chrono::steady_clock;
+
+// request_hop GETs `cur` once, within what is left until `deadline`. The
+// GitHub token goes only to `api_origin`.
+Result<void> request_hop(Hop &h, const std::string &cur,
+                         const TransportOptions &t,
+                         const std::string &api_origin,
+                         const std::string &if_none_match,
+                         Clock::time_point deadline) {
+  fetch::CurlPtr easy(curl_easy_init());
+  if (!easy)
+    return make_error(Errc::internal, "libcurl: cannot create a handle");
+  CURL *e = easy.get();
+  h.sink.easy = e;
+  fetch::apply_transport(e, t);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  bool to_api = !api_origin.empty() && fetch::origin_of(cur) == api_origin;
+  fetch::CurlSlistPtr headers(
+      curl_slist_append(nullptr, to_api ? "Accept: application/vnd.github+json"
+                                        : "Accept: application/json"));
+  curl_slist *list = headers.get();
+  // One HTTP/1.1 request per connection: the body then ends when the
+  // server closes, and Sink can see whether it is longer than its
+  // Content-Length (libcurl would stop there and drop the rest unseen).
+  // The listing is one request; HTTP/2 would gain nothing for it.
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                   static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_slist_append(list, "Connection: close");
+  curl_easy_setopt(e, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+  std::string auth, inm;
+  if (to_api && !t.github.token.empty()) {
+    auth = "Authorization: Bearer " + t.github.token;
+    curl_slist_append(list, auth.c_str());
+    curl_slist_append(list, "X-GitHub-Api-Version: 2022-11-28");
+  }
+  if (!if_none_match.empty()) {
+    inm = "If-None-Match: " + if_none_match;
+    curl_slist_append(list, inm.c_str());
+  }
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  deadline - Clock::now())
+                  .count();
+  curl_easy_setopt(
+      e, CURLOPT_TIMEOUT_MS,
+      static_cast<long>(std::max(1ll, static_cast<long long>(left))));
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(e, CURLOPT_URL, cur.c_str());
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, append);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &h.sink);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h.errbuf);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  h.rc = curl_easy_perform(e);
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &h.status);
+  h.hd = Headers::of(e);
+  char *next = nullptr;
+  curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &next);
+  h.next = next ? next : "";
+  if (!h.sink.headers_read && h.status >= 200 && h.status < 300)
+    append(nullptr, 0, 0, &h.sink); // an empty body: read its headers
+  if (h.rc == CURLE_OK && h.sink.announced &&
+      h.sink.data.size() < *h.sink.announced) {
+    h.rc = CURLE_PARTIAL_FILE; // retried like a cut connection
+    std::snprintf(
+        h.errbuf, sizeof h.errbuf, "the body ended after %zu of its %llu bytes",
+        h.sink.data.size(), static_cast<unsigned long long>(*h.sink.announced));
+  }
+  return ok();
+}
+
+// deadline_error is the refusal of a listing not in within the deadline.
+Error deadline_error(const std::string &url, const TransportOptions &t) {
+  return make_error(Errc::timeout,
+                    "download listing " + url + ": not done within " +
+                        std::to_string(t.listing_timeout_s) +
+                        " s (--listing-timeout); the server is too slow or "
+                        "trickles the listing: raise --listing-timeout, use "
+                        "another mirror, or give --listing FILE");
+}
+
 // download GETs `url` with redirects followed one by one, so that the
 // GitHub token is attached only to requests to the API's own origin: never
-// to the raw-file host, never across a redirect to another host.
+// to the raw-file host, never across a redirect to another host. The whole
+// of it, redirects and retries included, ends by --listing-timeout.
 Result<HttpReply> download(const std::string &url, const TransportOptions &t,
                            const std::string &if_none_match = "") {
   BTFPACK_CHECK(fetch::curl_init());
   const std::string api_origin = fetch::origin_of(t.github.api_url);
   const std::string first_origin = fetch::origin_of(url);
   bool is_file = url.rfind("file://", 0) == 0;
+  auto deadline = Clock::now() + std::chrono::seconds(t.listing_timeout_s);
   for (unsigned attempt = 0;; attempt++) {
     std::string cur = url;
-    Sink sink;
-    Headers hd;
-    long status = 0;
-    CURLcode rc = CURLE_OK;
-    char errbuf[CURL_ERROR_SIZE] = {};
-    for (int hop = 0;; hop++) {
-      fetch::CurlPtr easy(curl_easy_init());
-      if (!easy)
-        return make_error(Errc::internal, "libcurl: cannot create a handle");
-      sink = Sink{};
-      hd = Headers{};
-      errbuf[0] = 0;
-      fetch::apply_transport(easy.get(), t);
-      curl_easy_setopt(easy.get(), CURLOPT_FOLLOWLOCATION, 0L);
-      bool to_api = !api_origin.empty() && fetch::origin_of(cur) == api_origin;
-      curl_slist *list = nullptr;
-      list =
-          curl_slist_append(list, to_api ? "Accept: application/vnd.github+json"
-                                         : "Accept: application/json");
-      fetch::CurlSlistPtr headers(list);
-      std::string auth, inm;
-      if (to_api && !t.github.token.empty()) {
-        auth = "Authorization: Bearer " + t.github.token;
-        curl_slist_append(list, auth.c_str());
-        curl_slist_append(list, "X-GitHub-Api-Version: 2022-11-28");
-      }
-      if (!if_none_match.empty()) {
-        inm = "If-None-Match: " + if_none_match;
-        curl_slist_append(list, inm.c_str());
-      }
-      curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, list);
-      curl_easy_setopt(easy.get(), CURLOPT_URL, cur.c_str());
-      curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, append);
-      curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &sink);
-      curl_easy_setopt(easy.get(), CURLOPT_HEADERFUNCTION, on_header);
-      curl_easy_setopt(easy.get(), CURLOPT_HEADERDATA, &hd);
-      curl_easy_setopt(easy.get(), CURLOPT_ERRORBUFFER, errbuf);
-      curl_easy_setopt(easy.get(), CURLOPT_ACCEPT_ENCODING, "");
-      rc = curl_easy_perform(easy.get());
-      curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &status);
-      if (rc != CURLE_OK || status < 300 || status >= 400 || status == 304)
+    std::unique_ptr<Hop> hop;
+    for (int hops = 0;; hops++) {
+      if (Clock::now() >= deadline)
+        return deadline_error(url, t);
+      hop = std::make_unique<Hop>();
+      BTFPACK_CHECK(
+          request_hop(*hop, cur, t, api_origin, if_none_match, deadline));
+      // libcurl's timer may fire a millisecond before ours.
+      if (hop->rc == CURLE_OPERATION_TIMEDOUT &&
+          Clock::now() + std::chrono::milliseconds(100) >= deadline)
+        return deadline_error(url, t);
+      if (hop->rc != CURLE_OK || hop->status < 300 || hop->status >= 400 ||
+          hop->status == 304 || hop->next.empty())
         break;
-      char *next = nullptr;
-      curl_easy_getinfo(easy.get(), CURLINFO_REDIRECT_URL, &next);
-      if (!next)
-        break;
-      if (hop >= 5)
+      const std::string &n = hop->next;
+      if (hops >= 5)
         return make_error(Errc::io, "download listing " + url +
                                         ": more than 5 redirects (last to " +
-                                        next + ")");
-      std::string n = next;
+                                        n + ")");
       if (n.rfind("http://", 0) != 0 && n.rfind("https://", 0) != 0)
         return make_error(Errc::io, "download listing " + url +
                                         ": redirected to " + n +
                                         ", which is not http(s): refused");
-      log::debug("listing ", cur, ": HTTP ", status, ", redirected to ", n);
+      log::debug("listing ", cur, ": HTTP ", hop->status, ", redirected to ",
+                 n);
       cur = n;
     }
+    const Sink &sink = hop->sink;
+    const Headers &hd = hop->hd;
+    const CURLcode rc = hop->rc;
+    const long status = hop->status;
+    const char *errbuf = hop->errbuf;
+    if (sink.too_long)
+      return make_error(
+          Errc::corrupt,
+          "listing " + url + " sent more than its Content-Length of " +
+              std::to_string(*sink.announced) +
+              " bytes: refused (a broken server or proxy on the way); " +
+              "fetch from another mirror or give --listing FILE");
     if (sink.too_big)
       return make_error(Errc::corrupt, "listing " + url + " is larger than " +
                                            std::to_string(kMaxListingBytes) +
@@ -189,11 +269,11 @@ Result<HttpReply> download(const std::string &url, const TransportOptions &t,
     if (rc == CURLE_OK && status == 304) {
       HttpReply r;
       r.not_modified = true;
-      r.etag = hd.get("etag");
+      r.etag = hd.etag;
       return r;
     }
     if (rc == CURLE_OK && (is_file || (status >= 200 && status < 300))) {
-      if (!is_file && looks_like_html(hd.get("content-type"), sink.data)) {
+      if (!is_file && looks_like_html(hd.content_type, sink.data)) {
         std::string where = cur == url ? "" : " (redirected to " + cur + ")";
         bool other_host = fetch::origin_of(cur) != first_origin;
         return make_error(
@@ -208,7 +288,7 @@ Result<HttpReply> download(const std::string &url, const TransportOptions &t,
       }
       HttpReply r;
       r.body = std::move(sink.data);
-      r.etag = hd.get("etag");
+      r.etag = hd.etag;
       return r;
     }
     std::string why = fetch::describe_error(rc, status, errbuf);
@@ -240,6 +320,7 @@ Result<HttpReply> download(const std::string &url, const TransportOptions &t,
       log::info("download listing ", url, ": ", why,
                 ", rate limited; retrying at ", utc_clock(at));
       std::this_thread::sleep_for(std::chrono::seconds(wait));
+      deadline += std::chrono::seconds(wait); // waiting is not downloading
       continue;
     }
     if (!fetch::is_transient_error(rc, status) || attempt >= t.retries)

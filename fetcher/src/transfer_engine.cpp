@@ -8,7 +8,6 @@
 #include <deque>
 #include <fcntl.h>
 #include <random>
-#include <strings.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -58,7 +57,7 @@ struct Active {
   bool discard = false;        // body of an error response: not file content
   bool overflow = false;       // more bytes than the listing's size
   bool range_mismatch = false; // 206 for another range than asked
-  long long content_range_start = -1;
+  std::string refused;         // the headers announce another file than listed
   char errbuf[CURL_ERROR_SIZE] = {};
   // How the transfer ended, read when libcurl reports it done.
   CURLcode rc = CURLE_OK;
@@ -68,7 +67,6 @@ struct Active {
 
 constexpr std::size_t kSinkChunk = 512 * 1024;
 
-size_t on_header(char *buf, size_t size, size_t n, void *user);
 size_t on_write(char *buf, size_t size, size_t n, void *user);
 
 class Engine {
@@ -206,8 +204,6 @@ void Engine::start(std::size_t job) {
   curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 65536L); // fewer, larger reads
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, a.get());
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, a.get());
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, a->errbuf);
   curl_easy_setopt(e, CURLOPT_PRIVATE, a.get());
   // Over HTTP the resume is a plain Range header: with RESUME_FROM libcurl
@@ -234,29 +230,38 @@ void Engine::start(std::size_t job) {
   active_.emplace(e, std::move(a));
 }
 
-size_t on_header(char *buf, size_t size, size_t n, void *user) {
-  auto *a = static_cast<Active *>(user);
-  size_t len = size * n;
-  std::string_view line(buf, len);
-  if (line.rfind("HTTP/", 0) == 0) {
-    a->content_range_start = -1; // a new response (after a redirect)
-  } else if (len > 14 && ::strncasecmp(buf, "content-range:", 14) == 0) {
-    auto pos = line.find("bytes");
-    if (pos != std::string_view::npos) {
-      pos += 5;
-      while (pos < len && line[pos] == ' ')
-        pos++;
-      long long v = 0;
-      bool any = false;
-      while (pos < len && line[pos] >= '0' && line[pos] <= '9') {
-        v = v * 10 + (line[pos++] - '0');
-        any = true;
-      }
-      if (any)
-        a->content_range_start = v;
+// check_announced compares what the headers of a 200 or 206 say the body
+// is with the listing, before a byte of it is written: a body announced
+// longer than the listed size, or a file of another size, is refused here
+// (never written and then thrown away). Returns the refusal, or "".
+std::string check_announced(Active &a, long status) {
+  const Announced h = announced(a.easy.get());
+  const std::string listed =
+      "the listing's " + std::to_string(a.expected) + " bytes";
+  if (h.length_bad)
+    return "the server's Content-Length is not a number";
+  if (status == 206) {
+    if (!h.has_range || h.first != a.offset) {
+      a.range_mismatch = true;
+      return {};
     }
+    if (h.range_total && *h.range_total != a.expected)
+      return "the server's Content-Range says the file has " +
+             std::to_string(*h.range_total) + " bytes, not " + listed;
+    if (h.last >= a.expected)
+      return "the server's Content-Range ends at byte " +
+             std::to_string(h.last) + ", past " + listed;
   }
-  return len;
+  if (h.length) {
+    std::uint64_t end = a.offset + *h.length;
+    if (end > a.expected)
+      return "the server announced " + std::to_string(end) +
+             " bytes (Content-Length), more than " + listed;
+    if (status == 200 && end != a.expected)
+      return "the server announced " + std::to_string(end) +
+             " bytes (Content-Length), not " + listed;
+  }
+  return {};
 }
 
 size_t on_write(char *buf, size_t size, size_t n, void *user) {
@@ -268,16 +273,16 @@ size_t on_write(char *buf, size_t size, size_t n, void *user) {
     curl_easy_getinfo(a->easy.get(), CURLINFO_RESPONSE_CODE, &status);
     if (a->is_file_url) {
       // file:// has no status; a resumed read starts where it was asked to.
-    } else if (status == 200 && a->offset > 0) {
-      // The server ignored the Range request: start the file over.
-      a->workers->reset(a->sink, a->lane);
-      a->offset = 0;
-    } else if (status == 206) {
-      if (a->content_range_start != static_cast<long long>(a->offset)) {
-        a->range_mismatch = true;
-        return 0;
+    } else if (status == 200 || status == 206) {
+      if (status == 200 && a->offset > 0) {
+        // The server ignored the Range request: start the file over.
+        a->workers->reset(a->sink, a->lane);
+        a->offset = 0;
       }
-    } else if (status != 200) {
+      a->refused = check_announced(*a, status);
+      if (!a->refused.empty() || a->range_mismatch)
+        return 0;
+    } else {
       a->discard = true; // an error page, not the file
     }
   }
@@ -362,6 +367,16 @@ void Engine::finish(Active &a) {
   }
   bool ok_status = a.is_file_url || status == 200 || status == 206;
   std::string verify_error;
+  if (!a.refused.empty()) {
+    // Not retried: the server has another file than the listing describes.
+    drop_partial();
+    complete(a.job, false,
+             a.refused + "; nothing was written: the listing is out of " +
+                 "date or the server holds another version of the file; " +
+                 "fetch a current listing (or give it with --listing FILE) " +
+                 "and run fetch again");
+    return;
+  }
   if (a.overflow) {
     verify_error = "the server sent more than the listing's " +
                    std::to_string(a.expected) + " bytes";

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <zstd.h>
 
@@ -82,11 +83,9 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   if (s.empty() || s.size() > 19 || (s.size() > 1 && s[0] == '0'))
     return std::nullopt;
   std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9')
-      return std::nullopt;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size())
+    return std::nullopt;
   return v;
 }
 

@@ -85,22 +85,6 @@ PkeyPtr pkey_from_seed(const Ed25519Seed &seed) {
                                                  seed.data(), seed.size()));
 }
 
-constexpr char B64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
 } // namespace
 
 Blake2bStream::Blake2bStream(std::size_t out_len) : out_len_(out_len) {
@@ -208,67 +192,34 @@ Result<void> random_bytes(std::span<std::uint8_t> out) {
 }
 
 std::string base64_encode(std::span<const std::uint8_t> data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    std::uint32_t v = (std::uint32_t{data[i]} << 16) |
-                      (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out += B64[(v >> 18) & 63];
-    out += B64[(v >> 12) & 63];
-    out += B64[(v >> 6) & 63];
-    out += B64[v & 63];
-  }
-  std::size_t rest = data.size() - i;
-  if (rest == 1) {
-    std::uint32_t v = std::uint32_t{data[i]} << 16;
-    out += B64[(v >> 18) & 63];
-    out += B64[(v >> 12) & 63];
-    out += "==";
-  } else if (rest == 2) {
-    std::uint32_t v =
-        (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8);
-    out += B64[(v >> 18) & 63];
-    out += B64[(v >> 12) & 63];
-    out += B64[(v >> 6) & 63];
-    out += '=';
-  }
+  std::string out((data.size() + 2) / 3 * 4 + 1, '\0'); // + EVP's NUL
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()),
+                          data.data(), static_cast<int>(data.size()));
+  out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
   return out;
 }
 
+// base64_decode takes only the canonical form: padded to a multiple of 4,
+// no blanks, unused bits zero. EVP_DecodeBlock decodes; it skips blanks at
+// either end and counts the padding as bytes, so the result is trimmed by
+// the padding and must encode back to exactly `text`.
 std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0)
+  if (text.size() % 4 != 0 || text.size() > (1u << 30))
     return std::nullopt;
-  std::vector<std::uint8_t> out;
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    bool last = i + 4 == text.size();
-    int pad = 0;
-    if (last && text[i + 3] == '=')
-      pad = text[i + 2] == '=' ? 2 : 1;
-    int v[4] = {0, 0, 0, 0};
-    for (int k = 0; k < 4 - pad; k++) {
-      v[k] = b64_value(text[i + k]);
-      if (v[k] < 0)
-        return std::nullopt;
-    }
-    std::uint32_t n = (std::uint32_t(v[0]) << 18) |
-                      (std::uint32_t(v[1]) << 12) | (std::uint32_t(v[2]) << 6) |
-                      std::uint32_t(v[3]);
-    out.push_back(static_cast<std::uint8_t>(n >> 16));
-    if (pad == 2) {
-      if ((n & 0xffff) != 0) // non-canonical: unused bits set
-        return std::nullopt;
-      break;
-    }
-    out.push_back(static_cast<std::uint8_t>(n >> 8));
-    if (pad == 1) {
-      if ((n & 0xff) != 0)
-        return std::nullopt;
-      break;
-    }
-    out.push_back(static_cast<std::uint8_t>(n));
-  }
+  std::vector<std::uint8_t> out(text.size() / 4 * 3);
+  int n = EVP_DecodeBlock(out.data(),
+                          reinterpret_cast<const unsigned char *>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0)
+    return std::nullopt;
+  std::size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=')
+    pad++;
+  if (static_cast<std::size_t>(n) < pad)
+    return std::nullopt;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  if (base64_encode(out) != text)
+    return std::nullopt;
   return out;
 }
 

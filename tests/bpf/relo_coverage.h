@@ -3,7 +3,7 @@
 // Which CO-RE relocations of the bpf/ objects a kernel's BTF cannot
 // satisfy, as bpftool itself decides: `bpftool -d gen min_core_btf` exits 0
 // even then and only its debug log says "relo #N: no matching targets
-// found" (SHARP-EDGES), so the log is parsed per (program, relocation).
+// found" (docs/sharp-edges.md), so the log is parsed per (program, relocation).
 #pragma once
 
 #include <filesystem>

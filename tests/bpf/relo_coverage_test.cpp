@@ -13,7 +13,7 @@ namespace btfpack::test {
 namespace {
 
 struct Kernel {
-  std::string root; // "sample", "corpus" or "kernels"
+  std::string root; // "sample", "data" (committed), "corpus" or "kernels"
   std::string path; // btfhub-layout path without .btf.tar.xz
   std::string arch; // objects to use
 };
@@ -25,6 +25,8 @@ void PrintTo(const Kernel &k, std::ostream *os) {
 fs::path tarball(const Kernel &k) {
   if (k.root == "sample")
     return sample_archive() / (k.path + ".btf.tar.xz");
+  if (k.root == "data")
+    return data_dir() / "kernels" / (k.path + ".btf.tar.xz");
   if (k.root == "corpus")
     return corpus_archive() / (k.path + ".btf.tar.xz");
   return fs::path(BTFPACK_SHARED_DIR) / "kernels" / (k.path + ".btf.tar.xz");
@@ -34,10 +36,15 @@ class ReloCoverageTest : public ::testing::TestWithParam<Kernel> {};
 
 TEST_P(ReloCoverageTest, EveryNeededRelocationResolves) {
   const auto &k = GetParam();
-  if (k.root != "sample")
+  const bool committed = k.root == "sample" || k.root == "data";
+  if (!committed)
     SKIP_UNLESS_CORPUS();
   auto tar = tarball(k);
-  if (!fs::exists(tar))
+  // tests/data is committed: a missing file there is a broken checkout,
+  // never a reason to skip.
+  if (committed)
+    ASSERT_TRUE(fs::exists(tar)) << tar << " is committed but missing";
+  else if (!fs::exists(tar))
     GTEST_SKIP() << tar << " not found";
   TempDir tmp;
   auto x = run({"tar", "-xJf", tar.string(), "-C", tmp.path().string()});
@@ -60,11 +67,16 @@ std::string name(const ::testing::TestParamInfo<Kernel> &p) {
   return s;
 }
 
-// One kernel per distro, version and arch of ../shared/corpus, oldest
-// first, and the BTF-less VM kernel's separately made BTF.
+// The committed sample kernels and the arm64 BTF-less VM kernel's BTF
+// (tests/data), one kernel per distro, version and arch of
+// ../shared/corpus, oldest first, and the x86_64 BTF-less VM kernel's
+// separately made BTF.
 INSTANTIATE_TEST_SUITE_P(
     Kernels, ReloCoverageTest,
     ::testing::Values(
+        Kernel{"sample", "debian/11/x86_64/5.10.0-32-amd64", "x86_64"},
+        Kernel{"sample", "debian/12/arm64/6.1.0-55-arm64", "arm64"},
+        Kernel{"data", "nobtf-6.1-arm64/6.1.192", "arm64"},
         Kernel{"corpus", "amzn/1/x86_64/4.14.106-79.86.amzn1.x86_64", "x86_64"},
         Kernel{"corpus", "amzn/2/x86_64/4.14.256-197.484.amzn2.x86_64",
                "x86_64"},

@@ -25,6 +25,46 @@ std::vector<fs::path> bpf_objects() {
   return objs;
 }
 
+// Row is one archive file: its path and kernel fields.
+struct Row {
+  std::string path, distro, version, arch, release;
+};
+
+// archive_rows lists ../shared/corpus from its INDEX.tsv, or, without the
+// corpus, the committed sample archive from its btfhub layout.
+std::vector<Row> archive_rows() {
+  std::vector<Row> rows;
+  if (!has_corpus()) {
+    for (const auto &e : fs::recursive_directory_iterator(sample_archive())) {
+      if (!e.is_regular_file())
+        continue;
+      auto rel = fs::relative(e.path(), sample_archive());
+      std::vector<std::string> c(rel.begin(), rel.end());
+      std::string name = c.back();
+      if (c.size() != 4 || !name.ends_with(".btf.tar.xz"))
+        continue;
+      name.resize(name.size() - 11);
+      rows.push_back({rel.string(), c[0], c[1], c[2], name});
+    }
+    std::sort(rows.begin(), rows.end(),
+              [](const Row &a, const Row &b) { return a.path < b.path; });
+    return rows;
+  }
+  std::ifstream index(corpus_dir() / "INDEX.tsv");
+  std::string line;
+  std::getline(index, line); // header
+  while (std::getline(index, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string field;
+    while (std::getline(ss, field, '\t'))
+      f.push_back(field);
+    if (f.size() >= 5)
+      rows.push_back({f[0], f[1], f[2], f[3], f[4]});
+  }
+  return rows;
+}
+
 // cache_dir holds minimized BTFs across test processes (ctest runs each
 // test in its own process), keyed by the objects' and the index's digests.
 fs::path cache_dir(const std::vector<fs::path> &objs) {
@@ -34,32 +74,27 @@ fs::path cache_dir(const std::vector<fs::path> &objs) {
     if (d)
       h.update(d->data(), d->size());
   }
-  auto idx = sha256_file(corpus_dir() / "INDEX.tsv");
-  if (idx)
-    h.update(idx->data(), idx->size());
+  for (const auto &r : archive_rows())
+    for (const auto *s : {&r.path, &r.release})
+      h.update(s->data(), s->size() + 1); // with the NUL: unambiguous
   return fs::path(BTFPACK_BUNDLE_CACHE_DIR) / to_hex(h.finish()).substr(0, 16);
 }
 
 std::vector<MinimizedBtf> make_minimized(int stride) {
   std::vector<MinimizedBtf> out;
-  std::ifstream index(corpus_dir() / "INDEX.tsv");
-  std::string line;
-  std::getline(index, line); // header
   auto objs = bpf_objects();
   fs::path cache = cache_dir(objs);
   fs::create_directories(cache);
   TempDir tmp;
   int row = 0;
-  while (std::getline(index, line)) {
+  // The sample is a handful of kernels: take them all.
+  if (!has_corpus())
+    stride = 1;
+  for (const auto &a : archive_rows()) {
     if (row++ % stride != 0)
       continue;
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    std::string field;
-    while (std::getline(ss, field, '\t'))
-      f.push_back(field);
-    if (f.size() < 5)
-      continue;
+    const std::vector<std::string> f{a.path, a.distro, a.version, a.arch,
+                                     a.release};
     fs::path cached = cache / (std::to_string(row) + ".btf");
     if (auto c = read_file(cached); c.ok()) {
       out.push_back({KernelKey{f[1], f[2], f[3], f[4]}, std::move(*c)});
@@ -67,8 +102,8 @@ std::vector<MinimizedBtf> make_minimized(int stride) {
     }
     fs::path dir = tmp / ("k" + std::to_string(row));
     fs::create_directories(dir);
-    auto x = run({"tar", "-xJf", (corpus_archive() / f[0]).string(), "-C",
-                  dir.string()});
+    auto x = run(
+        {"tar", "-xJf", (test_archive() / f[0]).string(), "-C", dir.string()});
     if (x.status != 0)
       throw std::runtime_error("tar failed on " + f[0] + ": " + x.err);
     fs::path in;
@@ -97,8 +132,6 @@ std::vector<MinimizedBtf> make_minimized(int stride) {
 } // namespace
 
 std::string why_no_minimized_corpus() {
-  if (!has_corpus())
-    return "../shared/corpus not found at " + corpus_dir().string();
   if (bpf_objects().empty())
     return "no CO-RE objects in " + bpf_obj_dir().string() +
            " (build the bpf/ targets)";

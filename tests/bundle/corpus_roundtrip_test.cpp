@@ -17,6 +17,7 @@ using test::TempDir;
 namespace fs = std::filesystem;
 
 TEST(CorpusRoundTrip, AllKernelsBackByteForByteAndSizeTarget) {
+  SKIP_UNLESS_CORPUS(); // the whole corpus: its 105 kernels
   SKIP_UNLESS_MINIMIZED_CORPUS();
   const auto &btfs = test::minimized_corpus(1);
   ASSERT_EQ(btfs.size(), 105u);

@@ -33,7 +33,8 @@ inline fs::path bpftool_path() {
   return BTFPACK_BPFTOOL;
 }
 
-// corpus_dir is ../shared/corpus; has_corpus() tells whether it is there.
+// corpus_dir is ../shared/corpus; has_corpus() tells whether it is there
+// (and BTFPACK_TEST_NO_CORPUS is unset).
 inline fs::path corpus_dir() {
   return BTFPACK_CORPUS_DIR;
 }
@@ -44,6 +45,12 @@ bool has_corpus();
 // sample_archive is the committed Debian sample (tests/data/archive).
 inline fs::path sample_archive() {
   return data_dir() / "archive";
+}
+// test_archive is the corpus archive when ../shared is there, else the
+// committed sample: tests that need only a few real files run on either
+// (BTFPACK_TEST_NO_CORPUS=1 makes has_corpus() false, to try the latter).
+inline fs::path test_archive() {
+  return has_corpus() ? corpus_archive() : sample_archive();
 }
 
 // TempDir makes a fresh directory under $TMPDIR and removes it at scope end.

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -11,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace btfpack::test {
@@ -149,7 +151,9 @@ void FaultServer::serve(int fd) {
   if (fault && fault->kind == Fault::Kind::reset)
     limit = std::min(limit, fault->after_bytes);
   ::lseek(file, static_cast<off_t>(start), SEEK_SET);
-  std::vector<char> data(1 << 16);
+  bool trickle = fault && fault->kind == Fault::Kind::trickle;
+  std::vector<char> data(
+      trickle ? std::max<std::uint64_t>(1, fault->bytes_per_s / 10) : 1 << 16);
   while (ok && limit > 0) {
     ssize_t n =
         ::read(file, data.data(), std::min<std::uint64_t>(limit, data.size()));
@@ -157,8 +161,14 @@ void FaultServer::serve(int fd) {
       break;
     ok = send_all(fd, data.data(), static_cast<std::size_t>(n));
     limit -= static_cast<std::uint64_t>(n);
+    if (trickle)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ::close(file);
+  if (ok && fault && fault->kind == Fault::Kind::overlong) {
+    std::string junk(fault->after_bytes, ' ');
+    send_all(fd, junk.data(), junk.size());
+  }
   if (fault && fault->kind == Fault::Kind::reset) {
     linger l{1, 0}; // close with RST: "connection reset by peer"
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);

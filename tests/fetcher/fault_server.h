@@ -23,8 +23,10 @@ namespace btfpack::test {
 
 struct Fault {
   enum class Kind {
-    status, // answer with `status` (and Retry-After when >= 0)
-    reset,  // send the headers and `after_bytes` of the body, then RST
+    status,   // answer with `status` (and Retry-After when >= 0)
+    reset,    // send the headers and `after_bytes` of the body, then RST
+    trickle,  // send the body at `bytes_per_s` (in 10 pieces a second)
+    overlong, // send `after_bytes` of junk past the Content-Length
   };
   std::string path_contains; // which requests it applies to
   Kind kind = Kind::status;
@@ -32,6 +34,7 @@ struct Fault {
   int status = 503;
   int retry_after = -1; // seconds, -1: no header
   std::uint64_t after_bytes = 0;
+  std::uint64_t bytes_per_s = 0; // trickle
 };
 
 class FaultServer {

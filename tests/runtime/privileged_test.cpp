@@ -145,7 +145,7 @@ TEST_F(HostBundle, CApiFillsOpenOptsAndCleansUp) {
 }
 
 TEST_F(HostBundle, ExampleLoaderRunsOnAKernelWithoutBtf) {
-  // Hide /sys/kernel/btf in a private mount namespace (SHARP-EDGES.md):
+  // Hide /sys/kernel/btf in a private mount namespace (docs/sharp-edges.md):
   // the example's ensure_core_btf must then take the bundle's BTF.
   // libbpf falls back to these when /sys/kernel/btf/vmlinux is missing.
   for (const std::string &p :

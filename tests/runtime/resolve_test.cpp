@@ -57,13 +57,8 @@ std::string key_str(const KernelKey &k) {
   return k.distro + "/" + k.version + "/" + k.arch + "/" + k.release;
 }
 
-class HostFixtures : public ::testing::TestWithParam<Fixture> {
-protected:
-  void SetUp() override { SKIP_UNLESS_CORPUS(); }
-};
-
-TEST_P(HostFixtures, ResolvesToTheExpectedEntryOrError) {
-  const auto &f = GetParam();
+// check_fixture resolves a host described by `f` against the bundle.
+void check_fixture(const Fixture &f) {
   const auto &b = corpus_bundle();
   TempDir root;
   ResolveOptions o = base_options(b);
@@ -106,6 +101,49 @@ TEST_P(HostFixtures, ResolvesToTheExpectedEntryOrError) {
     }
   }
 }
+
+class HostFixtures : public ::testing::TestWithParam<Fixture> {
+protected:
+  void SetUp() override { SKIP_UNLESS_CORPUS(); }
+};
+
+TEST_P(HostFixtures, ResolvesToTheExpectedEntryOrError) {
+  check_fixture(GetParam());
+}
+
+// SampleHostFixtures run instead of HostFixtures on a clone without
+// ../shared: the bundle is then made of the committed sample's kernels.
+class SampleHostFixtures : public ::testing::TestWithParam<Fixture> {
+protected:
+  void SetUp() override {
+    if (has_corpus())
+      GTEST_SKIP() << "../shared/corpus is there: HostFixtures run instead";
+  }
+};
+
+TEST_P(SampleHostFixtures, ResolvesToTheExpectedEntryOrError) {
+  check_fixture(GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sample, SampleHostFixtures,
+    ::testing::Values(
+        Fixture{"debian12_exact", "debian-12", "6.1.0-55-amd64", "x86_64",
+                false, false, "debian/12/x86_64/6.1.0-55-amd64",
+                MatchKind::exact},
+        Fixture{"debian12_cloud_exact", "debian-12", "6.1.0-55-cloud-amd64",
+                "x86_64", false, false, "debian/12/x86_64/6.1.0-55-cloud-amd64",
+                MatchKind::exact},
+        Fixture{"debian11_exact", "debian-11", "5.10.0-32-amd64", "x86_64",
+                false, false, "debian/11/x86_64/5.10.0-32-amd64",
+                MatchKind::exact},
+        Fixture{"debian12_arm64_exact", "debian-12", "6.1.0-55-arm64",
+                "aarch64", false, false, "debian/12/arm64/6.1.0-55-arm64",
+                MatchKind::exact},
+        Fixture{"missing_release_refused", "debian-12", "6.1.0-99-amd64",
+                "x86_64", false, false, nullptr, MatchKind::none,
+                Errc::no_match, ""}),
+    [](const auto &p) { return std::string(p.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(
     Corpus, HostFixtures,

@@ -35,6 +35,21 @@ const char *const KERNELS[] = {
     "android/12/arm64/a12-5.10-2022-03-arm64",
 };
 
+// SAMPLE_KERNELS are the committed sample's (tests/data/archive): the
+// bundle is made of them when ../shared is absent.
+const char *const SAMPLE_KERNELS[] = {
+    "debian/11/x86_64/5.10.0-32-amd64",
+    "debian/12/x86_64/6.1.0-55-amd64",
+    "debian/12/x86_64/6.1.0-55-cloud-amd64",
+    "debian/12/arm64/6.1.0-55-arm64",
+};
+
+std::vector<std::string> kernels() {
+  if (has_corpus())
+    return {std::begin(KERNELS), std::end(KERNELS)};
+  return {std::begin(SAMPLE_KERNELS), std::end(SAMPLE_KERNELS)};
+}
+
 KernelKey key_of(const std::string &rel) {
   KernelKey k;
   std::vector<std::string> p;
@@ -103,9 +118,9 @@ void build_bundle(const fs::path &dir) {
   fs::path raw = dir / "raw";
   fs::create_directories(raw);
   std::string tsv;
-  for (const char *rel : KERNELS) {
+  for (const auto &rel : kernels()) {
     KernelKey k = key_of(rel);
-    fs::path tarball = corpus_archive() / (std::string(rel) + ".btf.tar.xz");
+    fs::path tarball = test_archive() / (rel + ".btf.tar.xz");
     auto x = run({"tar", "-xJf", tarball.string(), "-C", raw.string()});
     if (x.status != 0)
       throw std::runtime_error("untar " + tarball.string() + ": " + x.err);
@@ -133,8 +148,8 @@ void build_bundle(const fs::path &dir) {
 // stamp names the inputs: the kernel list and the objects' digests.
 std::string stamp() {
   std::string s;
-  for (const char *rel : KERNELS)
-    s += std::string(rel) + "\n";
+  for (const auto &rel : kernels())
+    s += rel + "\n";
   for (const auto &arch : {"x86_64", "arm64"})
     for (const auto &o : bpf_objects(arch))
       s += to_hex(*sha256_file(o)) + "\n";

@@ -27,8 +27,9 @@ struct TestBundle {
   std::map<KernelKey, bool> minimized; // false: raw corpus BTF
 };
 
-// corpus_bundle builds (once) and returns the bundle; call
-// SKIP_UNLESS_CORPUS() first.
+// corpus_bundle builds (once) and returns the bundle: of a set of corpus
+// kernels, or of the committed sample's four when ../shared is absent
+// (has_corpus() false).
 const TestBundle &corpus_bundle();
 
 // minimize runs `bpftool gen min_core_btf` of `btf` against `objects`.

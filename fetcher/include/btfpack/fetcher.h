@@ -47,12 +47,16 @@ struct GitHubOptions {
 // TransportOptions are the network settings shared by the listing download
 // and the file transfers.
 struct TransportOptions {
-  std::string ca_file;          // extra trusted CA bundle (PEM); verification
-                                // itself can never be turned off
-  unsigned timeout_s = 30;      // connect timeout, and the stall timeout: a
-                                // transfer slower than 1 KiB/s for this long
-                                // is aborted (and retried)
-  unsigned retries = 5;         // transient-error retries per file
+  std::string ca_file;     // extra trusted CA bundle (PEM); verification
+                           // itself can never be turned off
+  unsigned timeout_s = 30; // connect timeout, and the stall timeout: a
+                           // transfer slower than 1 KiB/s for this long
+                           // is aborted (and retried)
+  unsigned listing_timeout_s = 600; // the whole listing download (every
+                                    // redirect and retry) must end within
+                                    // this: a listing trickled just above
+                                    // the stall limit cannot hold fetch
+  unsigned retries = 5;             // transient-error retries per file
   unsigned retry_base_ms = 500; // first backoff; doubles per retry (max 30 s)
   GitHubOptions github;         // the listing of a GitHub-hosted archive
 };

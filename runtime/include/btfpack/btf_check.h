@@ -2,7 +2,7 @@
 //
 // A structural check of a BTF blob before it is handed to libbpf. libbpf
 // 1.1.2 segfaults inside bpf_object__load on an out-of-range type id
-// (SHARP-EDGES.md), so the header, section bounds, every type's kind and
+// (docs/sharp-edges.md), so the header, section bounds, every type's kind and
 // size, every referenced type id and every string offset are checked here.
 // Integrity (is it the right BTF?) comes from the signed digest, not from
 // this check.

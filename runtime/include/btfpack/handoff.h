@@ -3,10 +3,10 @@
 // Handing a BTF blob to libbpf. By default the blob goes into a sealed
 // memfd, seen by libbpf as /proc/self/fd/N: no shared writable directory.
 // libbpf 1.1 only copies btf_custom_path at open() and reads the file at
-// load(), so the memfd must stay open until load() returns (SHARP-EDGES.md):
-// CustomBtf owns it. For other processes and scripts, a root-owned cache
-// directory holds one file per digest, written atomically and re-verified by
-// digest on every reuse.
+// load(), so the memfd must stay open until load() returns
+// (docs/sharp-edges.md): CustomBtf owns it. For other processes and scripts, a
+// root-owned cache directory holds one file per digest, written atomically and
+// re-verified by digest on every reuse.
 #pragma once
 
 #include <cstdint>
