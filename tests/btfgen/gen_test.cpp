@@ -723,9 +723,6 @@ TEST(GenReproducible, SameInputsSameBytesWithoutSourceDateEpoch) {
   EXPECT_EQ(*ba, *bb);
 }
 
-} // namespace
-} // namespace btfpack::btfgen
-
 // One reproducibility policy: `btfpack build` and `btfpack gen --bundle`
 // over the same inputs write the same bytes, with SOURCE_DATE_EPOCH (read
 // once by the CLI, recorded as the creation time, the default version) and
@@ -768,3 +765,6 @@ TEST(GenReproducible, BuildAndGenGiveTheSameBytes) {
       << bad.err;
   EXPECT_FALSE(fs::exists(d / "bad.btfpack"));
 }
+
+} // namespace
+} // namespace btfpack::btfgen
