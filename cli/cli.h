@@ -24,7 +24,17 @@ struct Cli {
   bool pretty = false;
   int verbose = 0;
   int exit_code = EXIT_OK;
+  // source_date_epoch is $SOURCE_DATE_EPOCH as main read it, once: the
+  // only place btfpack reads it (libraries never read the environment; the
+  // commands pass created_time(cli) down). Empty when unset.
+  std::string source_date_epoch;
 };
+
+// created_time is the creation time every command that writes a bundle
+// records: SOURCE_DATE_EPOCH when set, else 0 (not recorded; never the
+// clock), so that build, gen --bundle and merge give the same bytes for the
+// same inputs. Errc::invalid_argument when it is not unix seconds.
+Result<std::int64_t> created_time(const Cli &cli);
 
 // fail prints an error ("Error: msg" or {"error": msg, "code": name}) and
 // sets the exit code to 1.

@@ -111,25 +111,26 @@ Result<SecretKey> load_key(const BuildConfig &c) {
   return SecretKey::parse(text, "$" + c.key_env);
 }
 
-// created_time is SOURCE_DATE_EPOCH when set (reproducible builds, and what
-// makes shard+merge equal a single run), else now.
-std::int64_t created_time() {
-  if (const char *e = std::getenv("SOURCE_DATE_EPOCH"); e && *e)
-    return std::strtoll(e, nullptr, 10);
-  return static_cast<std::int64_t>(std::time(nullptr));
-}
-
 void note(const Cli &cli, const std::string &msg) {
   if (!cli.json)
     std::fprintf(stderr, "build: %s\n", msg.c_str());
 }
 
-btfgen::BundleParams bundle_params(const BuildConfig &c) {
+// bundle_params: the same policy as gen --bundle and merge (created_time
+// for the creation time, btfgen::bundle_version for the default version,
+// parse_expiry for the validity), so build and gen give the same bytes.
+Result<btfgen::BundleParams> bundle_params(const Cli &cli,
+                                           const BuildConfig &c) {
   btfgen::BundleParams bp;
   bp.name = c.name;
-  bp.created = created_time();
-  bp.version = c.version ? c.version : static_cast<std::uint64_t>(bp.created);
-  bp.expires = c.valid_days ? bp.created + c.valid_days * 86400 : 0;
+  BTFPACK_TRY(created, created_time(cli));
+  bp.created = created;
+  bp.version = c.version;
+  if (c.valid_days) {
+    BTFPACK_TRY(exp, btfgen::parse_expiry(std::to_string(c.valid_days) + "d",
+                                          bp.created));
+    bp.expires = exp;
+  }
   return bp;
 }
 
@@ -137,11 +138,13 @@ Result<nlohmann::json> describe_bundle(const BuildConfig &c,
                                        const btfgen::BundleParams &bp,
                                        const SecretKey &key) {
   BTFPACK_TRY(digest, sha256_file(c.bundle));
-  return nlohmann::json{
-      {"path", c.bundle.string()},     {"name", bp.name},
-      {"version", bp.version},         {"created", bp.created},
-      {"expires", bp.expires},         {"sha256", to_hex(digest)},
-      {"signer", key_id_hex(key.id())}};
+  return nlohmann::json{{"path", c.bundle.string()},
+                        {"name", bp.name},
+                        {"version", btfgen::bundle_version(bp)},
+                        {"created", bp.created},
+                        {"expires", bp.expires},
+                        {"sha256", to_hex(digest)},
+                        {"signer", key_id_hex(key.id())}};
 }
 
 // do_merge joins shard outputs (`--shard K/N --out DIR` runs) into the
@@ -155,7 +158,10 @@ void do_merge(Cli &cli, const BuildConfig &c, const BuildArgs &a) {
   if (!key)
     return fail(cli, key.error());
   std::vector<fs::path> shards(a.merge.begin(), a.merge.end());
-  auto bp = bundle_params(c);
+  auto params = bundle_params(cli, c);
+  if (!params)
+    return fail(cli, params.error());
+  const auto &bp = *params;
   auto res =
       btfgen::merge_shards(shards, bp, c.bundle, key.value(), c.allow_failures);
   if (!res)
@@ -203,10 +209,16 @@ void do_build(Cli &cli, const BuildArgs &a) {
     c = std::move(r.value());
   }
   apply_overrides(c, a);
+  // A bad SOURCE_DATE_EPOCH is refused before any work.
+  auto created = created_time(cli);
+  if (!created)
+    return fail(cli, created.error());
   if (!a.expires.empty()) {
-    // --expires (gen's spelling) is relative to the creation time.
-    auto t = created_time();
-    auto e = btfgen::parse_expiry(a.expires, t);
+    // --expires (gen's spelling) is relative to the creation time, or to
+    // now when none is recorded (as parse_expiry counts).
+    std::int64_t t =
+        *created ? *created : static_cast<std::int64_t>(std::time(nullptr));
+    auto e = btfgen::parse_expiry(a.expires, *created);
     if (!e)
       return fail(cli, e.error());
     c.valid_days = *e == 0 ? 0 : (*e - t + 86399) / 86400;
@@ -356,7 +368,10 @@ void do_build(Cli &cli, const BuildArgs &a) {
 
   // 3. bundle + sign
   if (key) {
-    auto bp = bundle_params(c);
+    auto params = bundle_params(cli, c);
+    if (!params)
+      return fail(cli, params.error());
+    const auto &bp = *params;
     if (auto r = btfgen::write_bundle(run.value(), bp, c.bundle, *key); !r)
       return fail(cli, r.error());
     auto desc = describe_bundle(c, bp, *key);
@@ -364,7 +379,7 @@ void do_build(Cli &cli, const BuildArgs &a) {
       return fail(cli, desc.error());
     summary["bundle"] = desc.value();
     note(cli, "wrote " + c.bundle.string() + " (" + bp.name + " version " +
-                  std::to_string(bp.version) + ", signed by " +
+                  std::to_string(btfgen::bundle_version(bp)) + ", signed by " +
                   key_id_hex(key->id()) + ")");
   }
   if (cli.json)

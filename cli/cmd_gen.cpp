@@ -48,11 +48,12 @@ void add_bundle_options(CLI::App *sub, BundleArgs &b) {
                 "exit 0 and write the bundle even when some kernels failed");
 }
 
-Result<bg::BundleParams> bundle_params(const BundleArgs &b) {
+Result<bg::BundleParams> bundle_params(const Cli &cli, const BundleArgs &b) {
   bg::BundleParams p;
   p.name = b.name;
   p.version = b.version;
-  p.created = bg::default_creation_time();
+  BTFPACK_TRY(created, created_time(cli));
+  p.created = created;
   std::string expires = b.expires;
   if (b.valid_days == 0)
     expires = "never";
@@ -164,7 +165,7 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
       return fail(cli, k.error());
     key = std::make_unique<SecretKey>(std::move(*k));
   }
-  auto params = bundle_params(a.bundle);
+  auto params = bundle_params(cli, a.bundle);
   if (!params.ok()) {
     fail(cli, params.error());
     cli.exit_code = EXIT_USAGE;
@@ -296,7 +297,7 @@ void add_merge_command(CLI::App &app, Cli &cli) {
   sub->callback([&cli, shards, b] {
     if (auto w = check_output_file("--bundle", b->bundle); !w.ok())
       return fail(cli, w.error());
-    auto params = bundle_params(*b);
+    auto params = bundle_params(cli, *b);
     if (!params.ok())
       return fail(cli, params.error());
     auto key = SecretKey::read_file(b->key);

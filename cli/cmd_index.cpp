@@ -111,34 +111,25 @@ void run_index(Cli &cli, IndexArgs &a) {
     fs::path index_file =
         a.out.empty() ? fs::path(a.dir) / "index.json" : fs::path(a.out);
     std::error_code ec;
-    bool have_index = fs::exists(index_file, ec);
-    Index previous;
-    bool use_previous = false;
-    if (have_index && (a.list || !a.full)) {
+    if (a.list && fs::exists(index_file, ec)) {
+      // --list prints the index as it is: a broken one cannot be guessed.
       auto r = Index::read_file(index_file);
-      if (!r) {
-        // A broken index is rebuilt by a scan, but --list cannot guess.
-        if (a.list)
-          return fail(cli, r.error());
-        warnings.push_back(r.error().message + ": rescanning everything");
-      } else {
-        previous = std::move(r).value();
-        use_previous = true;
-      }
-    }
-    if (a.list && use_previous) {
-      idx = std::move(previous);
+      if (!r)
+        return fail(cli, r.error());
+      idx = std::move(r).value();
       extra["index_file"] = index_file.string();
     } else {
-      ScanOptions so;
-      so.jobs = a.jobs;
-      so.git_blob = a.git_blob;
-      if (use_previous)
-        so.previous = &previous;
+      RefreshOptions ro;
+      ro.candidates = {index_file};
+      ro.reuse = !a.full;
+      ro.scan.jobs = a.jobs;
+      ro.scan.git_blob = a.git_blob;
+      if (!a.no_write)
+        ro.write_to = index_file;
       auto last = std::chrono::steady_clock::now();
       bool show = progress_enabled(cli);
       if (show)
-        so.progress = [&](const ScanProgress &p) {
+        ro.scan.progress = [&](const ScanProgress &p) {
           auto now = std::chrono::steady_clock::now();
           if (p.files_done != p.files_total &&
               now - last < std::chrono::milliseconds(100))
@@ -150,20 +141,15 @@ void run_index(Cli &cli, IndexArgs &a) {
           if (p.files_done == p.files_total)
             std::fputc('\n', stderr);
         };
-      auto r = scan_mirror(a.dir, so);
+      auto r = refresh_index(a.dir, ro, warnings);
       if (!r)
         return fail(cli, r.error());
-      auto &res = r.value();
-      for (auto &w : res.warnings)
-        warnings.push_back(std::move(w));
+      auto &res = r.value().scan;
       idx = std::move(res.index);
       extra["hashed_files"] = res.hashed_files;
       extra["hashed_bytes"] = res.hashed_bytes;
-      if (!a.no_write) {
-        if (auto w = idx.write_file(index_file); !w)
-          return fail(cli, w.error());
+      if (!a.no_write)
         extra["index_file"] = index_file.string();
-      }
       if (show)
         std::fprintf(stderr, "indexed %zu kernels (%zu files hashed)%s%s\n",
                      idx.entries.size(), res.hashed_files,

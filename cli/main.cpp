@@ -130,6 +130,8 @@ int main(int argc, char **argv) {
 #endif
   OPENSSL_init_crypto(ossl, nullptr);
   Cli cli;
+  if (const char *e = std::getenv("SOURCE_DATE_EPOCH"))
+    cli.source_date_epoch = e;
   CLI::App app{"btfpack: minimized BTFs for CO-RE eBPF programs on kernels "
                "without BTF, packed into one signed bundle",
                "btfpack"};

@@ -30,10 +30,32 @@ constexpr std::array<std::string_view, 17> ARCH_SUFFIXES = {
     "riscv64",    "armv7hl", "x86_64",      "armv7l",  "s390x",   "armmp",
     "amd64",      "arm64",   "i686",        "i386",    "686"};
 
-// Distro tag prefixes followed by digits: el8, amzn2, fc38, deb12, ky10,
-// oe1, an8 (anolis), lp152 (openSUSE leap), al8 (alinux), uel20, ctl2, tl3.
-constexpr std::array<std::string_view, 11> MARKER_PREFIXES = {
-    "amzn", "deb", "fc", "ky", "oe", "an", "lp", "al", "uel", "ctl", "tl"};
+// The distro markers: el8, amzn2, fc38, deb12, ky10, oe1, an8 (anolis),
+// ph4 (photon), lp152 (openSUSE leap), al8 (alinux), uel20 (UnionTech),
+// ctl2 (CTyunOS), tl3 (TencentOS), and the bare uek and bclinux.
+constexpr std::array<DistroMarker, 15> MARKERS = {{
+    {"el", false, true,
+     "rhel centos rocky almalinux ol oracle eurolinux circle virtuozzo", true},
+    {"amzn", true, true, "amzn", true},
+    {"fc", false, true, "fedora", true},
+    {"deb", false, true, "debian", true},
+    {"ky", false, true, "kylin", false},
+    {"oe", false, true, "openeuler bclinux", false},
+    {"an", false, true, "anolis", false},
+    {"ph", false, true, "photon", false},
+    {"lp", false, true, "", false},
+    {"al", false, true, "", false},
+    {"uel", false, true, "", false},
+    {"ctl", false, true, "", false},
+    {"tl", false, true, "", false},
+    {"uek", true, false, "ol", false},
+    {"bclinux", true, false, "bclinux", false},
+}};
+
+bool prefix_digit(std::string_view t, std::string_view prefix) {
+  return t.size() > prefix.size() && t.substr(0, prefix.size()) == prefix &&
+         t[prefix.size()] >= '0' && t[prefix.size()] <= '9';
+}
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
@@ -69,19 +91,59 @@ void find_markers(std::string_view build, std::vector<std::string> &out) {
       }
       continue;
     }
-    if (c == "uek" || c == "bclinux") {
-      out.emplace_back(c);
-      continue;
-    }
-    for (auto p : MARKER_PREFIXES) {
-      if (c.size() > p.size() && c.substr(0, p.size()) == p &&
-          all_digits(c.substr(p.size()))) {
+    for (const auto &m : MARKERS) {
+      if (m.prefix == "el")
+        continue; // parsed above, with its _M and uek forms
+      bool bare = m.bare && c == m.prefix;
+      bool digits = m.digits_too && c.size() > m.prefix.size() &&
+                    c.substr(0, m.prefix.size()) == m.prefix &&
+                    all_digits(c.substr(m.prefix.size()));
+      // A bare prefix that also takes digits ("amzn") is a marker to the
+      // matcher only, as a release token; the parser keeps "amzn2".
+      if ((bare && !m.digits_too) || digits) {
         out.emplace_back(c);
         break;
       }
     }
   }
 }
+
+} // namespace
+
+std::span<const DistroMarker> distro_marker_table() {
+  return MARKERS;
+}
+
+const DistroMarker *find_distro_marker(std::string_view token) {
+  for (const auto &m : distro_marker_table())
+    if ((m.bare && token == m.prefix) ||
+        (m.digits_too && prefix_digit(token, m.prefix)))
+      return &m;
+  return nullptr;
+}
+
+std::vector<std::string> marker_distros(std::string_view token) {
+  const DistroMarker *m = find_distro_marker(token);
+  if (!m)
+    return {};
+  auto parts = split_any(m->distros, " ", EmptyParts::drop);
+  return {parts.begin(), parts.end()};
+}
+
+std::string marker_version(std::string_view token) {
+  const DistroMarker *m = find_distro_marker(token);
+  if (!m || !m->versioned || !prefix_digit(token, m->prefix))
+    return {};
+  std::string v;
+  for (char c : token.substr(m->prefix.size())) {
+    if (!is_digit(c))
+      break;
+    v += c;
+  }
+  return v;
+}
+
+namespace {
 
 // compare_numeric compares two digit runs as numbers of any length.
 std::strong_ordering compare_numeric(std::string_view a, std::string_view b) {

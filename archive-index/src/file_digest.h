@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "btfpack/digest.h"
 #include "btfpack/result.h"
 
 namespace btfpack::detail {
@@ -26,8 +27,9 @@ struct FileDigest {
 // digest_file reads path once; buf is the caller's read buffer (reused
 // across files by a worker). Fails with Errc::io, or Errc::corrupt when the
 // file changed size while being read.
-Result<FileDigest> digest_file(const std::filesystem::path &path,
-                               bool want_sha256, bool want_git_blob,
-                               std::vector<unsigned char> &buf);
+Result<FileDigest>
+digest_file(const std::filesystem::path &path, bool want_sha256,
+            bool want_git_blob, std::vector<unsigned char> &buf,
+            GitObjectFormat git_format = GitObjectFormat::sha1);
 
 } // namespace btfpack::detail

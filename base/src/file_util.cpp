@@ -2,8 +2,10 @@
 #include "btfpack/file_util.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <random>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,23 +72,15 @@ Result<UniqueFd> open_regular_file(const std::filesystem::path &path,
   return fd;
 }
 
-namespace {
-Result<void> read_all(int fd, const std::filesystem::path &path,
-                      std::uint64_t max_bytes, std::string &out) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0)
-    return make_error(Errc::io,
-                      "stat " + path.string() + ": " + errno_message(errno));
-  if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
-    return make_error(Errc::corrupt, path.string() + ": file is " +
-                                         std::to_string(st.st_size) +
-                                         " bytes, limit is " +
-                                         std::to_string(max_bytes));
-  out.clear();
-  out.reserve(static_cast<std::size_t>(st.st_size));
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+Result<std::uint64_t> read_chunks(int fd, const std::filesystem::path &path,
+                                  std::span<std::uint8_t> buf,
+                                  std::uint64_t limit, const ChunkSink &sink) {
+  std::uint64_t total = 0;
+  while (total < limit) {
+    std::uint64_t left = limit - total;
+    std::size_t want =
+        left < buf.size() ? static_cast<std::size_t>(left) : buf.size();
+    ssize_t n = ::read(fd, buf.data(), want);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -95,12 +89,36 @@ Result<void> read_all(int fd, const std::filesystem::path &path,
     }
     if (n == 0)
       break;
-    if (out.size() + static_cast<std::size_t>(n) > max_bytes)
-      return make_error(Errc::corrupt, path.string() + ": larger than " +
-                                           std::to_string(max_bytes) +
-                                           " bytes");
-    out.append(buf, static_cast<std::size_t>(n));
+    sink(buf.data(), static_cast<std::size_t>(n));
+    total += static_cast<std::uint64_t>(n);
   }
+  return total;
+}
+
+namespace {
+Result<void> read_all(int fd, const std::filesystem::path &path,
+                      std::uint64_t max_bytes, std::string &out) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    return make_error(Errc::io,
+                      "stat " + path.string() + ": " + errno_message(errno));
+  auto too_big = [&](const std::string &what) {
+    return make_error(Errc::corrupt, path.string() + ": " + what);
+  };
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
+    return too_big("file is " + std::to_string(st.st_size) +
+                   " bytes, limit is " + std::to_string(max_bytes));
+  out.clear();
+  out.reserve(static_cast<std::size_t>(st.st_size));
+  std::uint8_t buf[65536];
+  std::uint64_t limit = max_bytes == UINT64_MAX ? max_bytes : max_bytes + 1;
+  BTFPACK_TRY(n, read_chunks(fd, path, buf, limit,
+                             [&](const std::uint8_t *p, std::size_t len) {
+                               out.append(reinterpret_cast<const char *>(p),
+                                          len);
+                             }));
+  if (n > max_bytes)
+    return too_big("larger than " + std::to_string(max_bytes) + " bytes");
   return ok();
 }
 } // namespace
@@ -120,56 +138,112 @@ Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path &path,
   return std::vector<std::uint8_t>(s.begin(), s.end());
 }
 
-Result<void> write_file_atomic(const std::filesystem::path &path,
-                               std::span<const std::uint8_t> data,
-                               unsigned mode) {
-  auto dir = path.parent_path();
-  if (dir.empty())
-    dir = ".";
-  std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX"));
-  UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
-  if (!fd)
-    return make_error(Errc::io,
-                      "write " + path.string() + ": " + errno_message(errno));
-  auto fail = [&](const std::string &what) {
-    int err = errno;
-    ::unlink(tmpl.c_str());
-    return make_error(Errc::io,
-                      what + " " + path.string() + ": " + errno_message(err));
-  };
+Result<void> write_fully(int fd, std::span<const std::uint8_t> data,
+                         const std::string &what) {
   const std::uint8_t *p = data.data();
   std::size_t left = data.size();
   while (left > 0) {
-    ssize_t n = ::write(fd.get(), p, left);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return fail("write");
-    }
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return make_error(Errc::io,
+                        "write " + what + ": " + errno_message(errno));
+    if (n == 0)
+      return make_error(Errc::io, "write " + what + ": no progress");
     p += n;
     left -= static_cast<std::size_t>(n);
   }
+  return ok();
+}
+
+namespace {
+
+std::string temp_suffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx",
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+// create_temp makes ".<name>.tmp.<random>" in dirfd, retrying a name taken.
+Result<UniqueFd> create_temp(int dirfd, const std::string &name,
+                             std::string &tmp, const std::string &shown) {
+  for (int attempt = 0; attempt < 100; attempt++) {
+    tmp = "." + name + ".tmp." + temp_suffix();
+    UniqueFd fd(::openat(dirfd, tmp.c_str(),
+                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                         0600));
+    if (fd)
+      return fd;
+    if (errno != EEXIST)
+      return make_error(Errc::io, "create a temporary file for " + shown +
+                                      ": " + errno_message(errno));
+  }
+  return make_error(Errc::io, "create a temporary file for " + shown +
+                                  ": every name tried was taken");
+}
+
+} // namespace
+
+Result<void> write_file_atomic_at(int dirfd, const std::string &name,
+                                  std::span<const std::uint8_t> data,
+                                  Durability durability, unsigned mode,
+                                  const std::string &shown) {
+  std::string tmp;
+  BTFPACK_TRY(fd, create_temp(dirfd, name, tmp, shown));
+  auto fail = [&](const std::string &what) {
+    int err = errno;
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return make_error(Errc::io, what + " " + shown + ": " + errno_message(err));
+  };
+  if (auto w = write_fully(fd.get(), data, shown); !w.ok()) {
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return w;
+  }
   if (::fchmod(fd.get(), mode) != 0)
     return fail("chmod");
-  if (::fsync(fd.get()) != 0)
+  if (durability != Durability::none && ::fsync(fd.get()) != 0)
     return fail("fsync");
   fd.reset();
-  if (::rename(tmpl.c_str(), path.c_str()) != 0)
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0)
     return fail("rename into");
-  // Make the rename itself durable.
-  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd)
-    ::fsync(dfd.get());
+  // Make the rename itself durable (EINVAL: a filesystem without it).
+  if (durability == Durability::file_and_dir && ::fsync(dirfd) != 0 &&
+      errno != EINVAL)
+    return make_error(Errc::io, "fsync the directory of " + shown + ": " +
+                                    errno_message(errno));
   return ok();
 }
 
 Result<void> write_file_atomic(const std::filesystem::path &path,
-                               std::string_view data, unsigned mode) {
+                               std::span<const std::uint8_t> data,
+                               Durability durability, unsigned mode) {
+  auto dir = path.parent_path();
+  if (dir.empty())
+    dir = ".";
+  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dfd)
+    return make_error(Errc::io, "write " + path.string() + ": open " +
+                                    dir.string() + ": " + errno_message(errno));
+  return write_file_atomic_at(dfd.get(), path.filename().string(), data,
+                              durability, mode, path.string());
+}
+
+Result<void> write_file_atomic(const std::filesystem::path &path,
+                               std::string_view data, Durability durability,
+                               unsigned mode) {
   return write_file_atomic(
       path,
       std::span<const std::uint8_t>(
           reinterpret_cast<const std::uint8_t *>(data.data()), data.size()),
-      mode);
+      durability, mode);
+}
+
+Result<void> write_file_atomic(const std::filesystem::path &path,
+                               std::string_view data, unsigned mode) {
+  return write_file_atomic(path, data, Durability::file_and_dir, mode);
 }
 
 } // namespace btfpack

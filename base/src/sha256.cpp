@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "btfpack/sha256.h"
 
-#include <fcntl.h>
-#include <openssl/evp.h>
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
-#include <unistd.h>
 #include <vector>
 
 #include "btfpack/file_util.h"
@@ -12,38 +11,26 @@
 
 namespace btfpack {
 
-Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
-  if (!ctx_ || EVP_DigestInit_ex(static_cast<EVP_MD_CTX *>(ctx_), EVP_sha256(),
-                                 nullptr) != 1)
-    throw std::runtime_error("EVP sha256 init failed"); // out of memory: a bug
+namespace {
+Sha256 as_sha256(const std::vector<std::uint8_t> &bytes) {
+  Sha256 out{};
+  std::copy(bytes.begin(), bytes.end(), out.begin());
+  return out;
 }
 
-Sha256Stream::~Sha256Stream() {
-  EVP_MD_CTX_free(static_cast<EVP_MD_CTX *>(ctx_));
+Sha256 to_sha256(Result<std::vector<std::uint8_t>> d) {
+  if (!d)
+    throw std::runtime_error(d.error().message); // a broken OpenSSL: a bug
+  return as_sha256(*d);
 }
-
-void Sha256Stream::update(const void *data, std::size_t len) {
-  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX *>(ctx_), data, len) != 1)
-    throw std::runtime_error("EVP sha256 update failed");
-}
+} // namespace
 
 Sha256 Sha256Stream::finish() {
-  Sha256 out{};
-  unsigned int n = 0;
-  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX *>(ctx_), out.data(), &n) !=
-          1 ||
-      n != out.size())
-    throw std::runtime_error("EVP sha256 final failed");
-  return out;
+  return to_sha256(d_.finish());
 }
 
 Sha256 sha256(std::span<const std::uint8_t> data) {
-  Sha256 out{};
-  unsigned int n = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &n, EVP_sha256(),
-                 nullptr) != 1)
-    throw std::runtime_error("EVP sha256 failed");
-  return out;
+  return to_sha256(digest_of(DigestAlgo::sha256, data));
 }
 
 Sha256 sha256(std::string_view data) {
@@ -53,21 +40,13 @@ Sha256 sha256(std::string_view data) {
 
 Result<Sha256> sha256_file(const std::filesystem::path &path) {
   BTFPACK_TRY(fd, open_regular_file(path));
-  Sha256Stream h;
+  Digest d(DigestAlgo::sha256);
   std::vector<std::uint8_t> buf(1 << 20);
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return make_error(Errc::io,
-                        "read " + path.string() + ": " + errno_message(errno));
-    }
-    if (n == 0)
-      break;
-    h.update(buf.data(), static_cast<std::size_t>(n));
-  }
-  return h.finish();
+  BTFPACK_CHECK(read_chunks(
+      fd.get(), path, buf, UINT64_MAX,
+      [&](const std::uint8_t *p, std::size_t n) { d.update(p, n); }));
+  BTFPACK_TRY(bytes, d.finish());
+  return as_sha256(bytes);
 }
 
 std::string to_hex(std::span<const std::uint8_t> bytes) {

@@ -5,7 +5,6 @@
 
 #include "btfpack/file_util.h"
 #include "btfpack/json_parse.h"
-#include "fast_write.h"
 #include "json_codec.h"
 
 namespace btfpack::btfgen {
@@ -49,7 +48,7 @@ Result<void> Cache::put_blob(const Sha256 &digest,
   if (ec)
     return make_error(Errc::io, "create cache dir " + p.parent_path().string() +
                                     ": " + ec.message() + " (check --cache)");
-  return write_replace(p, bytes);
+  return write_file_atomic(p, bytes, Durability::none);
 }
 
 std::optional<EntryResult> Cache::get(const std::string &key) const {
@@ -85,7 +84,8 @@ Result<void> Cache::put(const std::string &key, const EntryResult &r) const {
   if (ec)
     return make_error(Errc::io, "create cache dir " + p.parent_path().string() +
                                     ": " + ec.message() + " (check --cache)");
-  return write_replace(p, entry_outcome_to_json(r).dump());
+  return write_file_atomic(p, entry_outcome_to_json(r).dump(),
+                           Durability::none);
 }
 
 fs::path Cache::index_path(const fs::path &archive) const {

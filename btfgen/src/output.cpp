@@ -11,7 +11,6 @@
 
 #include "btfpack/file_util.h"
 #include "btfpack/json_parse.h"
-#include "fast_write.h"
 #include "json_codec.h"
 
 namespace btfpack::btfgen {
@@ -28,21 +27,12 @@ struct Packed {
   Sha256 digest{};
 };
 
-std::int64_t creation_time(const BundleParams &p) {
-  return p.created ? p.created : default_creation_time();
-}
-
 } // namespace
 
-std::int64_t default_creation_time() {
-  if (const char *s = std::getenv("SOURCE_DATE_EPOCH"); s && *s) {
-    char *end = nullptr;
-    long long v = std::strtoll(s, &end, 10);
-    if (end && *end == '\0' && v >= 0)
-      return v;
-  }
-  // Never the clock: the same inputs must give the same bytes (issue 6).
-  return 0;
+std::uint64_t bundle_version(const BundleParams &p) {
+  return p.version   ? p.version
+         : p.created ? static_cast<std::uint64_t>(p.created)
+                     : 1;
 }
 
 Result<std::int64_t> parse_expiry(std::string_view text, std::int64_t created) {
@@ -93,10 +83,8 @@ Result<void> build_bundle(BundleMeta meta, std::vector<Packed> items,
                           const BundleParams &params, const fs::path &bundle,
                           const SecretKey &key) {
   meta.name = params.name;
-  meta.created = creation_time(params);
-  meta.version = params.version ? params.version
-                 : meta.created ? static_cast<std::uint64_t>(meta.created)
-                                : 1;
+  meta.created = params.created;
+  meta.version = bundle_version(params);
   meta.expires = params.expires;
   meta.btfpack_version = BTFPACK_VERSION;
   std::sort(items.begin(), items.end(),
@@ -143,9 +131,10 @@ Result<void> write_out_dir(const GenRun &run, const fs::path &dir) {
       return make_error(Errc::digest_mismatch,
                         "cache blob " + run.blob_path(*e.blob).string() +
                             " was modified: remove it and re-run");
-    BTFPACK_CHECK(write_replace(dst, bytes));
+    BTFPACK_CHECK(write_file_atomic(dst, bytes, Durability::none));
   }
-  return write_replace(dir / REPORT_NAME, report_json(run));
+  return write_file_atomic(dir / REPORT_NAME, report_json(run),
+                           Durability::none);
 }
 
 Result<void> write_bundle(const GenRun &run, const BundleParams &params,

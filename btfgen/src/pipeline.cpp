@@ -23,6 +23,7 @@
 #include "btfpack/file_util.h"
 #include "btfpack/log.h"
 #include "btfpack/unique_fd.h"
+#include "btfpack/worker_pool.h"
 #include "cache.h"
 #include "minimize.h"
 
@@ -190,11 +191,21 @@ std::vector<std::string> compare_relos(const std::vector<ReloOutcome> &full,
   return out;
 }
 
-// process runs one kernel through unpack -> bpftool -> check -> cache.
-EntryResult process(Ctx &ctx, const Kernel &k, const fs::path &work) {
-  EntryResult r;
-  r.kernel = k;
-  // Which objects apply to this kernel's architecture.
+// The steps of one kernel, each returning a Result. The error kind decides
+// whether the entry is cached: Errc::failed is a verdict on the inputs
+// (bpftool refused them, its output is unusable, the check disagrees) and
+// is cached under the kernel's key like a success; every other kind (a
+// timeout, a signal, I/O, a corrupt archive, an unusable object) depends on
+// this run or is reported at once, and is tried again next time.
+bool cacheable(const Error &e) {
+  return e.code == Errc::failed;
+}
+
+// select_objects picks the objects built for the kernel's architecture.
+// Errc::not_found: none (the entry is skipped); Errc::invalid_argument: an
+// object that applies is unusable.
+Result<std::vector<const ObjectInfo *>>
+select_objects(const Ctx &ctx, const Kernel &k, EntryResult &r) {
   std::string karch = archive_arch(k.key.arch);
   std::vector<const ObjectInfo *> use;
   for (const auto &o : ctx.objects) {
@@ -206,156 +217,206 @@ EntryResult process(Ctx &ctx, const Kernel &k, const fs::path &work) {
                                   ", kernel is " + karch);
     }
   }
-  if (use.empty()) {
-    r.status = Status::skipped;
-    r.reason = "no object built for " + karch;
-    return r;
+  if (use.empty())
+    return make_error(Errc::not_found, "no object built for " + karch);
+  for (const auto *o : use)
+    if (!o->error.empty())
+      return make_error(Errc::invalid_argument,
+                        "object " + o->name + " is unusable: " + o->error);
+  return use;
+}
+
+// cache_lookup returns the cached result of the same inputs, if any.
+std::optional<EntryResult> cache_lookup(const Ctx &ctx, const std::string &key,
+                                        const EntryResult &r) {
+  if (!ctx.opts.use_cache)
+    return std::nullopt;
+  auto hit = ctx.cache.get(key);
+  if (hit) {
+    hit->kernel = r.kernel;
+    hit->objects = r.objects;
+    hit->skipped_objects = r.skipped_objects;
   }
-  for (const auto *o : use) {
-    if (!o->error.empty()) {
-      r.status = Status::failed;
-      r.reason = "object " + o->name + " is unusable: " + o->error;
-      return r;
-    }
-  }
-  const std::string key = Cache::key(k.sha256, use, ctx.bpftool);
-  if (ctx.opts.use_cache) {
-    if (auto hit = ctx.cache.get(key)) {
-      hit->kernel = k;
-      hit->objects = r.objects;
-      hit->skipped_objects = r.skipped_objects;
-      return std::move(*hit);
-    }
-  }
-  r.status = Status::failed;
-  empty_dir(work);
+  return hit;
+}
+
+// unpack_input gives the kernel's BTF (or ELF) file, unpacked into work.
+Result<fs::path> unpack_input(const Ctx &ctx, const Kernel &k,
+                              const fs::path &work, EntryResult &r) {
   auto t0 = Clock::now();
   fs::path input = k.file;
   if (k.packed) {
     auto unpacked = unpack_btf_tar_xz(k.file, work, ctx.opts.limits);
     r.unpack_s = since(t0);
-    if (!unpacked.ok()) {
-      r.reason = unpacked.error().message;
-      return r;
-    }
+    if (!unpacked.ok())
+      return std::move(unpacked).error();
     input = *unpacked;
   }
-  if (auto why = input_problem(input); !why.empty()) {
-    r.reason = why;
-    return r;
-  }
-  fs::path output = work / "min.btf";
+  if (auto why = input_problem(input); !why.empty())
+    return make_error(Errc::corrupt, why);
+  return input;
+}
+
+// bpftool_verdict turns a finished bpftool run into a Result: Errc::timeout
+// and Errc::io (a signal) are this run's, Errc::failed (its exit status)
+// the inputs'.
+Result<void> bpftool_verdict(const Ctx &ctx, const MinimizeRun &run,
+                             EntryResult &r) {
+  if (run.proc.timed_out)
+    return make_error(
+        Errc::timeout,
+        "bpftool timed out after " +
+            std::to_string(ctx.opts.timeout.count() / 1000.0).substr(0, 5) +
+            " s and was killed");
+  if (run.proc.signal)
+    return make_error(Errc::io,
+                      "bpftool died by " + signal_text(run.proc.signal));
+  if (run.proc.exit_code == 0)
+    return ok();
+  r.bpftool_error = run.error;
+  std::string reason = "bpftool failed (exit status " +
+                       std::to_string(run.proc.exit_code) + ")" +
+                       (run.error.empty() ? "" : ": " + run.error);
+  // Name the relocation being recorded when it failed, if the log shows.
+  const ReloOutcome *culprit = nullptr;
+  for (const auto &x : run.relos)
+    if (x.failed)
+      culprit = &x;
+  if (!culprit && !run.relos.empty())
+    culprit = &run.relos.back();
+  if (culprit)
+    reason += "; at " + relo_name(*culprit);
+  return make_error(Errc::failed, reason);
+}
+
+// run_bpftool minimizes input into output with the objects.
+Result<MinimizeRun> run_bpftool(Ctx &ctx, const fs::path &input,
+                                const fs::path &output,
+                                const std::vector<const ObjectInfo *> &use,
+                                EntryResult &r) {
   auto t1 = Clock::now();
   ctx.bpftool_runs++;
   auto run = minimize(ctx.bpftool, input, output, use, ctx.opts.timeout);
   r.bpftool_s = since(t1);
-  if (!run.ok()) {
-    r.reason = run.error().message;
+  if (!run.ok())
+    return std::move(run).error();
+  r.findings = findings_of(run->relos);
+  BTFPACK_CHECK(bpftool_verdict(ctx, *run, r));
+  return std::move(*run);
+}
+
+// minimized_relos is how the relocations resolve against the minimized BTF
+// (bytes, written at output): libbpf's log of re-minimizing it, kept per
+// distinct BTF in ctx.
+Result<std::vector<ReloOutcome>>
+minimized_relos(Ctx &ctx, const std::vector<std::uint8_t> &bytes,
+                const fs::path &output, const fs::path &work,
+                const std::vector<const ObjectInfo *> &use) {
+  std::string mini_key = to_hex(sha256(bytes));
+  for (const auto *o : use)
+    mini_key += to_hex(o->digest);
+  {
+    std::lock_guard<std::mutex> lock(ctx.mini_mu);
+    if (auto it = ctx.mini_logs.find(mini_key); it != ctx.mini_logs.end())
+      return it->second;
+  }
+  fs::path again = work / "check.btf";
+  ctx.bpftool_runs++;
+  auto chk = minimize(ctx.bpftool, output, again, use, ctx.opts.timeout);
+  if (!chk.ok())
+    return make_error(chk.error().code, "check: " + chk.error().message);
+  if (chk->proc.timed_out || chk->proc.signal || chk->proc.exit_code != 0)
+    return make_error(chk->proc.timed_out || chk->proc.signal ? Errc::timeout
+                                                              : Errc::failed,
+                      "check: bpftool failed on the minimized BTF" +
+                          (chk->error.empty() ? "" : ": " + chk->error));
+  std::lock_guard<std::mutex> lock(ctx.mini_mu);
+  ctx.mini_logs.emplace(mini_key, chk->relos);
+  return chk->relos;
+}
+
+// check_output reads bpftool's output and checks it: it parses, holds
+// types, and every relocation resolves against it as against the full BTF.
+Result<std::vector<std::uint8_t>>
+check_output(Ctx &ctx, const fs::path &output, const fs::path &work,
+             const std::vector<const ObjectInfo *> &use,
+             const std::vector<ReloOutcome> &relos, EntryResult &r) {
+  auto bytes = read_file(output, 1ull << 30);
+  if (!bytes.ok())
+    return make_error(Errc::io,
+                      "bpftool wrote no output: " + bytes.error().message);
+  BtfPtr btf(btf__new(bytes->data(), bytes->size()));
+  r.check.btf_valid = btf != nullptr;
+  if (!btf)
+    return make_error(Errc::failed,
+                      "check: the minimized BTF does not parse (btf__new: " +
+                          std::string(std::strerror(errno)) + ")");
+  // Only `void`: none of the objects' relocations found a target, so this
+  // BTF would load nothing. A failure, never a signed "ok".
+  if (btf__type_cnt(btf.get()) <= 1 && !relos.empty())
+    return make_error(Errc::failed,
+                      "the minimized BTF holds no types: none of the " +
+                          std::to_string(relos.size()) +
+                          " CO-RE relocation(s) resolve against this kernel");
+  BTFPACK_TRY(mini, minimized_relos(ctx, *bytes, output, work, use));
+  r.check.relocations_compared = relos.size();
+  r.check.mismatches = compare_relos(relos, mini);
+  if (!r.check.mismatches.empty())
+    return make_error(Errc::failed,
+                      "check: " + std::to_string(r.check.mismatches.size()) +
+                          " relocation(s) resolve differently against the "
+                          "minimized BTF: " +
+                          r.check.mismatches.front());
+  return std::move(*bytes);
+}
+
+// store puts the checked BTF into the cache's blob store.
+Result<void> store(Ctx &ctx, const std::vector<std::uint8_t> &bytes,
+                   EntryResult &r) {
+  Sha256 d = sha256(bytes);
+  BTFPACK_CHECK(ctx.cache.put_blob(d, bytes));
+  r.blob = d;
+  r.blob_size = bytes.size();
+  return ok();
+}
+
+// make_btf runs the steps after the cache: unpack, bpftool, checks, store.
+Result<void> make_btf(Ctx &ctx, const Kernel &k, const fs::path &work,
+                      const std::vector<const ObjectInfo *> &use,
+                      EntryResult &r) {
+  BTFPACK_TRY(input, unpack_input(ctx, k, work, r));
+  fs::path output = work / "min.btf";
+  BTFPACK_TRY(run, run_bpftool(ctx, input, output, use, r));
+  auto t2 = Clock::now();
+  auto bytes = check_output(ctx, output, work, use, run.relos, r);
+  auto stored =
+      bytes.ok() ? store(ctx, *bytes, r) : Result<void>(bytes.error());
+  r.check_s = since(t2);
+  return stored;
+}
+
+// process runs one kernel through its steps; the result is cached when it
+// is ok or its error is cacheable().
+EntryResult process(Ctx &ctx, const Kernel &k, const fs::path &work) {
+  EntryResult r;
+  r.kernel = k;
+  auto use = select_objects(ctx, k, r);
+  if (!use.ok()) {
+    r.status =
+        use.error().code == Errc::not_found ? Status::skipped : Status::failed;
+    r.reason = use.error().message;
     return r;
   }
-  bool deterministic = false;
-  if (run->proc.timed_out) {
-    r.reason = "bpftool timed out after " +
-               std::to_string(ctx.opts.timeout.count() / 1000.0).substr(0, 5) +
-               " s and was killed";
-  } else if (run->proc.signal) {
-    r.reason = "bpftool died by " + signal_text(run->proc.signal);
-  } else if (run->proc.exit_code != 0) {
-    deterministic = true;
-    r.bpftool_error = run->error;
-    r.reason = "bpftool failed (exit status " +
-               std::to_string(run->proc.exit_code) + ")" +
-               (run->error.empty() ? "" : ": " + run->error);
-    // Name the relocation being recorded when it failed, if the log shows.
-    const ReloOutcome *culprit = nullptr;
-    for (const auto &x : run->relos)
-      if (x.failed)
-        culprit = &x;
-    if (!culprit && !run->relos.empty())
-      culprit = &run->relos.back();
-    if (culprit)
-      r.reason += "; at " + relo_name(*culprit);
-  }
-  r.findings = findings_of(run->relos);
-  if (r.reason.empty()) {
-    auto t2 = Clock::now();
-    auto bytes = read_file(output, 1ull << 30);
-    if (!bytes.ok()) {
-      r.reason = "bpftool wrote no output: " + bytes.error().message;
-    } else {
-      BtfPtr btf(btf__new(bytes->data(), bytes->size()));
-      r.check.btf_valid = btf != nullptr;
-      if (!btf) {
-        r.reason = "check: the minimized BTF does not parse (btf__new: " +
-                   std::string(std::strerror(errno)) + ")";
-        deterministic = true;
-      } else if (btf__type_cnt(btf.get()) <= 1 && !run->relos.empty()) {
-        // Only `void`: none of the objects' relocations found a target, so
-        // this BTF would load nothing. A failure, never a signed "ok".
-        r.reason = "the minimized BTF holds no types: none of the " +
-                   std::to_string(run->relos.size()) +
-                   " CO-RE relocation(s) resolve against this kernel";
-        deterministic = true;
-      } else {
-        // Re-minimize the minimized BTF: libbpf's log then tells how each
-        // relocation resolves against it, to compare with the full BTF.
-        std::string mini_key = to_hex(sha256(*bytes));
-        for (const auto *o : use)
-          mini_key += to_hex(o->digest);
-        std::optional<std::vector<ReloOutcome>> mini;
-        {
-          std::lock_guard<std::mutex> lock(ctx.mini_mu);
-          if (auto it = ctx.mini_logs.find(mini_key); it != ctx.mini_logs.end())
-            mini = it->second;
-        }
-        if (!mini) {
-          fs::path again = work / "check.btf";
-          ctx.bpftool_runs++;
-          auto chk =
-              minimize(ctx.bpftool, output, again, use, ctx.opts.timeout);
-          if (!chk.ok()) {
-            r.reason = "check: " + chk.error().message;
-          } else if (chk->proc.timed_out || chk->proc.signal ||
-                     chk->proc.exit_code != 0) {
-            r.reason = "check: bpftool failed on the minimized BTF" +
-                       (chk->error.empty() ? "" : ": " + chk->error);
-            deterministic = !chk->proc.timed_out && !chk->proc.signal;
-          } else {
-            mini = chk->relos;
-            std::lock_guard<std::mutex> lock(ctx.mini_mu);
-            ctx.mini_logs.emplace(mini_key, chk->relos);
-          }
-        }
-        if (mini) {
-          r.check.relocations_compared = run->relos.size();
-          r.check.mismatches = compare_relos(run->relos, *mini);
-          if (!r.check.mismatches.empty()) {
-            r.reason = "check: " + std::to_string(r.check.mismatches.size()) +
-                       " relocation(s) resolve differently against the "
-                       "minimized BTF: " +
-                       r.check.mismatches.front();
-            deterministic = true;
-          }
-        }
-      }
-      if (r.reason.empty()) {
-        Sha256 d = sha256(*bytes);
-        auto put = ctx.cache.put_blob(d, *bytes);
-        if (!put.ok()) {
-          r.reason = put.error().message;
-        } else {
-          r.status = Status::ok;
-          r.blob = d;
-          r.blob_size = bytes->size();
-          deterministic = true;
-        }
-      }
-    }
-    r.check_s = since(t2);
-  }
-  if (deterministic) {
-    auto put = ctx.cache.put(key, r);
-    if (!put.ok())
+  const std::string key = Cache::key(k.sha256, *use, ctx.bpftool);
+  if (auto hit = cache_lookup(ctx, key, r))
+    return std::move(*hit);
+  empty_dir(work);
+  auto made = make_btf(ctx, k, work, *use, r);
+  r.status = made.ok() ? Status::ok : Status::failed;
+  if (!made.ok())
+    r.reason = made.error().message;
+  if (made.ok() || cacheable(made.error())) {
+    if (auto put = ctx.cache.put(key, r); !put.ok())
       log::warn("cache: ", put.error().message);
   }
   empty_dir(work);
@@ -364,39 +425,19 @@ EntryResult process(Ctx &ctx, const Kernel &k, const fs::path &work) {
 
 Result<Index> load_index(const GenOptions &opts, const Cache &cache,
                          std::vector<std::string> &warnings) {
-  fs::path idx_file = opts.archive / "index.json";
-  fs::path remembered = cache.index_path(opts.archive);
-  std::optional<Index> previous;
-  std::error_code ec;
   // --no-cache: no digest is taken on trust, every archive file is hashed.
-  for (const auto &p : {idx_file, remembered}) {
-    if (!opts.use_cache)
-      break;
-    if (!fs::is_regular_file(p, ec))
-      continue;
-    auto r = Index::read_file(p);
-    if (r.ok()) {
-      previous = std::move(*r);
-      break;
-    }
-    warnings.push_back("ignoring " + p.string() + ": " + r.error().message);
-  }
   // A scan with the previous index reuses its digests where size and mtime
   // still match: an up-to-date index.json costs a directory walk, a stale
   // one is refreshed for the changed files only.
-  ScanOptions so;
-  so.jobs = opts.jobs;
-  so.previous = previous ? &*previous : nullptr;
-  BTFPACK_TRY(scan, scan_mirror(opts.archive, so));
-  for (auto &w : scan.warnings)
-    warnings.push_back(std::move(w));
-  if (scan.hashed_files > 0 || !fs::exists(remembered, ec)) {
-    fs::create_directories(remembered.parent_path(), ec);
-    auto w = scan.index.write_file(remembered);
-    if (!w.ok())
-      warnings.push_back("cache: " + w.error().message);
-  }
-  return std::move(scan.index);
+  RefreshOptions ro;
+  ro.candidates = {opts.archive / "index.json", cache.index_path(opts.archive)};
+  ro.reuse = opts.use_cache;
+  ro.scan.jobs = opts.jobs;
+  ro.write_to = cache.index_path(opts.archive);
+  ro.only_if_changed = true;
+  ro.best_effort_write = true;
+  BTFPACK_TRY(refreshed, refresh_index(opts.archive, ro, warnings));
+  return std::move(refreshed.scan.index);
 }
 
 std::string hex_sha_file(const fs::path &p, Result<void> &err) {
@@ -428,22 +469,9 @@ fs::path GenRun::blob_path(const Sha256 &digest) const {
   return Cache(cache_dir).blob_path(digest);
 }
 
-Result<GenRun> run_gen(const GenOptions &opts) {
-  auto t_start = Clock::now();
-  GenRun run;
-  run.started = static_cast<std::int64_t>(::time(nullptr));
-  run.shard = opts.shard;
-  run.archive = opts.archive.string();
-  run.cache_dir = opts.cache_dir.empty() ? default_cache_dir() : opts.cache_dir;
-  Cache cache(run.cache_dir);
-  if (opts.objects.empty())
-    return make_error(Errc::invalid_argument,
-                      "no BPF objects given (--object A.bpf.o)");
-  BTFPACK_TRY(bpftool, find_bpftool(opts.bpftool));
-  run.bpftool = bpftool;
-
-  // Objects, checked up front. An unusable object does not stop the run:
-  // every kernel it applies to fails with its reason.
+// load_objects inspects every object up front. An unusable object does not
+// stop the run: every kernel it applies to fails with its reason.
+Result<void> load_objects(const GenOptions &opts, GenRun &run) {
   std::set<std::string> seen;
   for (const auto &p : opts.objects) {
     if (auto fd = open_regular_file(p); !fd.ok())
@@ -475,7 +503,13 @@ Result<GenRun> run_gen(const GenOptions &opts) {
                         "object " + p.string() + " is given twice");
   }
 
-  // Kernels: the archive (filtered) and custom ones, all with digests.
+  return ok();
+}
+
+// collect_kernels lists the archive's kernels (filtered) and the custom
+// ones, sorted by key; a key given twice is an error.
+Result<std::vector<Kernel>> collect_kernels(const GenOptions &opts,
+                                            const Cache &cache, GenRun &run) {
   std::vector<Kernel> kernels;
   if (!opts.archive.empty()) {
     BTFPACK_TRY(index, load_index(opts, cache, run.warnings));
@@ -516,6 +550,13 @@ Result<GenRun> run_gen(const GenOptions &opts) {
                             kernels[i].key.version + "/" + kernels[i].key.arch +
                             "/" + kernels[i].key.release + " is given twice (" +
                             kernels[i - 1].path + ", " + kernels[i].path + ")");
+  return kernels;
+}
+
+// shard_of takes every kernel's digest, records the archive snapshot over
+// all of them and keeps this shard's.
+Result<std::vector<Kernel>> shard_of(const GenOptions &opts,
+                                     std::vector<Kernel> kernels, GenRun &run) {
   // Digests of inputs without one (custom files, listings without sha256);
   // the snapshot digest covers every selected input, before sharding, so
   // all shards of one run agree on it.
@@ -535,6 +576,27 @@ Result<GenRun> run_gen(const GenOptions &opts) {
     if (opts.shard.contains(k.key))
       mine.push_back(std::move(k));
 
+  return mine;
+}
+
+Result<GenRun> run_gen(const GenOptions &opts) {
+  auto t_start = Clock::now();
+  GenRun run;
+  run.started = static_cast<std::int64_t>(::time(nullptr));
+  run.shard = opts.shard;
+  run.archive = opts.archive.string();
+  run.cache_dir = opts.cache_dir.empty() ? default_cache_dir() : opts.cache_dir;
+  Cache cache(run.cache_dir);
+  if (opts.objects.empty())
+    return make_error(Errc::invalid_argument,
+                      "no BPF objects given (--object A.bpf.o)");
+  BTFPACK_TRY(bpftool, find_bpftool(opts.bpftool));
+  run.bpftool = bpftool;
+
+  BTFPACK_CHECK(load_objects(opts, run));
+  BTFPACK_TRY(kernels, collect_kernels(opts, cache, run));
+  BTFPACK_TRY(mine, shard_of(opts, std::move(kernels), run));
+
   // Largest first: the big kernels start early instead of ending the run.
   std::vector<std::size_t> order(mine.size());
   for (std::size_t i = 0; i < order.size(); i++)
@@ -548,40 +610,22 @@ Result<GenRun> run_gen(const GenOptions &opts) {
     base = t && *t ? fs::path(t) : fs::path("/tmp");
   }
   BTFPACK_TRY(tmp, PrivateDir::make(base));
+  // run_worker_pool keeps it within 1..the number of kernels.
   unsigned jobs = opts.jobs ? opts.jobs : std::thread::hardware_concurrency();
-  jobs = std::max(
-      1u, std::min<unsigned>(jobs, static_cast<unsigned>(
-                                       std::max<std::size_t>(1, mine.size()))));
 
   Ctx ctx{opts, bpftool, run.objects, cache, {}};
   run.entries.resize(mine.size());
-  std::atomic<std::size_t> next{0};
   std::size_t done = 0;
   std::mutex mu;
-  std::vector<std::thread> workers;
-  for (unsigned w = 0; w < jobs; w++) {
-    fs::path work = tmp.path() / ("w" + std::to_string(w));
-    std::error_code ec;
-    fs::create_directory(work, ec);
-    if (ec)
-      return make_error(Errc::io,
-                        "create " + work.string() + ": " + ec.message());
-    workers.emplace_back([&, work] {
-      for (;;) {
-        std::size_t i = next++;
-        if (i >= order.size())
-          break;
+  BTFPACK_CHECK(run_worker_pool(
+      tmp.path(), jobs, order.size(), [&](std::size_t i, const fs::path &work) {
         std::size_t idx = order[i];
         run.entries[idx] = process(ctx, mine[idx], work);
         std::lock_guard<std::mutex> lock(mu);
         done++;
         if (opts.progress)
           opts.progress(done, order.size(), run.entries[idx]);
-      }
-    });
-  }
-  for (auto &t : workers)
-    t.join();
+      }));
   run.bpftool_runs = ctx.bpftool_runs.load();
   run.seconds = since(t_start);
   return run;

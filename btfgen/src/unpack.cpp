@@ -68,18 +68,10 @@ struct FileSink : Sink {
   UniqueFd fd;
   fs::path path;
   Result<void> write(const void *buf, std::size_t len) override {
-    const char *p = static_cast<const char *>(buf);
-    while (len > 0) {
-      ssize_t n = ::write(fd.get(), p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return make_error(Errc::io, "write " + path.string() + ": " +
-                                        errno_message(errno));
-      p += n;
-      len -= static_cast<std::size_t>(n);
-    }
-    return ok();
+    return write_fully(fd.get(),
+                       std::span<const std::uint8_t>(
+                           static_cast<const std::uint8_t *>(buf), len),
+                       path.string());
   }
 };
 

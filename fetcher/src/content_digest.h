@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "btfpack/digest.h"
 #include "btfpack/result.h"
-#include "btfpack/sha256.h"
 
 namespace btfpack::fetch {
 
@@ -22,15 +22,14 @@ public:
   // git_sha256 selects the object format of SHA-256 repositories (64-digit
   // blob ids) instead of SHA-1.
   explicit ContentDigest(std::uint64_t expected_size, bool git_sha256 = false);
-  ~ContentDigest();
-  ContentDigest(const ContentDigest &) = delete;
-  ContentDigest &operator=(const ContentDigest &) = delete;
 
   void update(const void *data, std::size_t len);
   std::uint64_t bytes() const { return bytes_; }
   // finish returns {git_blob_hex, sha256_hex}; the object is spent after it.
+  // An OpenSSL failure leaves both empty and says why in `error`, which
+  // check_digest reports, so a file is never taken as verified by mistake.
   struct Hex {
-    std::string git_blob, sha256;
+    std::string git_blob, sha256, error;
   };
   Hex finish();
 
@@ -38,8 +37,8 @@ public:
   Result<void> feed_file(const std::filesystem::path &path, std::uint64_t len);
 
 private:
-  void *git_ctx_; // EVP_MD_CTX, opaque so OpenSSL stays in the .cpp
-  Sha256Stream sha256_;
+  Digest git_;
+  Digest sha256_{DigestAlgo::sha256};
   std::uint64_t bytes_ = 0;
 };
 
@@ -50,7 +49,7 @@ Result<ContentDigest::Hex> digest_file(const std::filesystem::path &path,
 
 // is_git_sha256 tells whether a git blob id is from a SHA-256 repository.
 inline bool is_git_sha256(const std::string &git_blob) {
-  return git_blob.size() == 64;
+  return git_object_format_of(git_blob) == GitObjectFormat::sha256;
 }
 
 // check_digest compares a hash against an entry's recorded digests (sha256

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fcntl.h>
 #include <map>
+#include <optional>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,23 +69,18 @@ Result<Index> listing_for(const FetchOptions &opts, FetchReport &report) {
   // digests of files that did not change.
   fs::path dir = local_source_dir(opts.from);
   source = dir.string();
-  ScanOptions so;
-  Index prev;
-  std::error_code ec;
-  if (fs::exists(dir / INDEX_NAME, ec)) {
-    auto r = Index::read_file(dir / INDEX_NAME);
-    if (r) {
-      prev = std::move(r).value();
-      so.previous = &prev;
-    } else {
-      log::warn("source ", dir.string(), ": ", r.error().message,
-                ": hashing every file");
-    }
-  }
-  BTFPACK_TRY(scan, scan_mirror(dir, so));
-  for (const auto &w : scan.warnings)
+  std::vector<std::string> broken, skipped;
+  std::optional<Index> prev = read_previous_index({dir / INDEX_NAME}, broken);
+  for (const auto &w : broken)
+    log::warn("source ", dir.string(), ": ", w);
+  RefreshOptions ro;
+  ro.previous = prev ? &*prev : nullptr;
+  auto r = refresh_index(dir, ro, skipped);
+  for (const auto &w : skipped)
     log::info("source ", dir.string(), ": ", w);
-  return std::move(scan.index);
+  if (!r)
+    return std::move(r).error();
+  return std::move(r->scan.index);
 }
 
 // present_and_verified tells whether DIR already holds the entry's exact
@@ -123,14 +119,9 @@ bool present_and_verified(const fs::path &file, const IndexEntry &want,
   return true;
 }
 
-// write_index rescans DIR incrementally: every file this run verified (and
-// every unchanged file of the previous index) is taken as known, so only
-// files nobody vouched for are hashed.
-Result<void> write_index(const fs::path &dir, const Index *prev,
-                         const std::map<std::string, Verified> &verified) {
-  Index known;
-  if (prev)
-    known = *prev;
+// vouch_for records what this run verified in `known` (the previous
+// index, or an empty one).
+void vouch_for(Index &known, const std::map<std::string, Verified> &verified) {
   std::map<std::string, std::size_t> at;
   for (std::size_t i = 0; i < known.entries.size(); i++)
     at[known.entries[i].path] = i;
@@ -155,9 +146,23 @@ Result<void> write_index(const fs::path &dir, const Index *prev,
     e->git_blob = v.git_blob;
   }
   known.sort();
-  ScanOptions so;
-  so.previous = &known;
-  BTFPACK_TRY(scan, scan_mirror(dir, so));
+}
+
+// write_index rescans DIR incrementally (refresh_index): every file this
+// run verified (and every unchanged file of the previous index) is taken as
+// known, so only files nobody vouched for are hashed.
+Result<void> write_index(const fs::path &dir, const Index *prev,
+                         const std::map<std::string, Verified> &verified) {
+  RefreshOptions ro;
+  ro.previous = prev;
+  Index known;
+  ro.amend = [&](Index &k) {
+    vouch_for(k, verified);
+    known = k;
+  };
+  std::vector<std::string> warnings;
+  BTFPACK_TRY(refreshed, refresh_index(dir, ro, warnings));
+  auto &scan = refreshed.scan;
   for (auto &e : scan.index.entries) {
     if (!e.git_blob.empty())
       continue;
@@ -224,18 +229,12 @@ Result<FetchReport> fetch_archive(const FetchOptions &opts) {
                                     ": wait for it to finish, or use "
                                     "another directory");
 
-  Index prev;
-  const Index *prev_ptr = nullptr;
-  if (fs::exists(dir / INDEX_NAME, ec)) {
-    auto r = Index::read_file(dir / INDEX_NAME);
-    if (r) {
-      prev = std::move(r).value();
-      prev_ptr = &prev;
-    } else {
-      log::warn("ignoring ", (dir / INDEX_NAME).string(), ": ",
-                r.error().message, " (present files are re-hashed instead)");
-    }
-  }
+  std::vector<std::string> index_warnings;
+  std::optional<Index> prev =
+      read_previous_index({dir / INDEX_NAME}, index_warnings);
+  for (const auto &w : index_warnings)
+    log::warn(w);
+  const Index *prev_ptr = prev ? &*prev : nullptr;
 
   const std::string base =
       to_url(is_local_source(opts.from) ? local_source_dir(opts.from).string()

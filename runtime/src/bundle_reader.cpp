@@ -720,7 +720,7 @@ Result<void> resign_bundle(const std::filesystem::path &path,
   BTFPACK_TRY(out,
               assemble_signed_bundle(body, pre.manifest_size,
                                      bundle_trusted_comment(b.meta()), key));
-  return write_file_atomic(path, out, 0644);
+  return write_file_atomic(path, out, Durability::file_and_dir, 0644);
 }
 
 } // namespace btfpack

@@ -109,16 +109,8 @@ Result<std::vector<std::uint8_t>> build_body(const BundleWriter::Impl &impl,
       return invalid("\"" + *s +
                      "\" must be printable ASCII, at most 255 "
                      "bytes");
-  if (meta.created == 0) {
-    // Reproducible builds: the time comes from the caller or from
-    // SOURCE_DATE_EPOCH, never from the clock.
-    if (const char *sde = std::getenv("SOURCE_DATE_EPOCH")) {
-      auto v = parse_u64(sde);
-      if (!v)
-        return invalid("SOURCE_DATE_EPOCH is not a number of seconds");
-      meta.created = static_cast<std::int64_t>(*v);
-    }
-  }
+  // Reproducible builds: the creation time is the caller's (the CLI's
+  // SOURCE_DATE_EPOCH), never the clock nor the environment; 0 records none.
   if (meta.created < 0 || meta.expires < 0 ||
       meta.created > (std::int64_t{1} << 62) ||
       meta.expires > (std::int64_t{1} << 62) ||
@@ -327,7 +319,7 @@ Result<std::vector<std::uint8_t>> BundleWriter::serialize_unsigned() const {
 Result<void> BundleWriter::write(const std::filesystem::path &path,
                                  const SecretKey &key) const {
   BTFPACK_TRY(bytes, serialize(key));
-  return write_file_atomic(path, bytes, 0644);
+  return write_file_atomic(path, bytes, Durability::file_and_dir, 0644);
 }
 
 } // namespace btfpack

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Private crypto helpers for keys, signatures and the bundle: Ed25519
-// through OpenSSL 3; BLAKE2b (RFC 7693) of our own, for the 512-bit
-// prehash of minisign's "ED" signatures and the 256-bit secret key checksum
-// (OpenSSL 3.0 has no unkeyed 256-bit BLAKE2b, and its EVP fetch of
-// BLAKE2b-512 cost more than hashing a 20,000-kernel bundle: issue 14);
-// strict base64 and random bytes.
+// through OpenSSL 3; the 512-bit BLAKE2b prehash of minisign's "ED"
+// signatures through Digest (EVP); BLAKE2b (RFC 7693) of our own only for
+// the 256-bit secret key checksum (OpenSSL 3.0 has no unkeyed 256-bit
+// BLAKE2b); strict base64 and random bytes.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "btfpack/digest.h"
 #include "btfpack/result.h"
 
 namespace btfpack::detail {
@@ -42,19 +43,22 @@ private:
   std::size_t out_len_;
 };
 
-// Blake2b512Stream hashes a message fed in pieces (minisign's "ED" prehash).
+// Blake2b512Stream hashes a message fed in pieces (minisign's "ED" prehash)
+// with the one Digest (btfpack/digest.h; the EVP algorithm is fetched once
+// per process, which is what made EVP's BLAKE2b-512 dear in issue 14). An
+// OpenSSL failure gives all zeros, against which no signature verifies.
 class Blake2b512Stream {
 public:
-  Blake2b512Stream() : s_(64) {}
-  void update(const void *data, std::size_t len) { s_.update(data, len); }
+  void update(const void *data, std::size_t len) { d_.update(data, len); }
   Blake2b512 finish() {
     Blake2b512 out{};
-    s_.finish(out.data());
+    if (auto d = d_.finish(); d && d->size() == out.size())
+      std::copy(d->begin(), d->end(), out.begin());
     return out;
   }
 
 private:
-  Blake2bStream s_;
+  Digest d_{DigestAlgo::blake2b512};
 };
 
 Blake2b512 blake2b512(std::span<const std::uint8_t> data);

@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <fcntl.h>
-#include <random>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,22 +20,6 @@ namespace {
 
 // A minimized BTF is KBs; a whole vmlinux BTF under 64 MiB.
 constexpr std::uint64_t MAX_BTF_BYTES = 256ull << 20;
-
-Result<void> write_all(int fd, std::span<const std::uint8_t> data,
-                       const std::string &what) {
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return make_error(Errc::io,
-                        "write " + what + ": " + errno_message(errno));
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  return ok();
-}
 
 // read_fd reads a whole open file, bounded.
 Result<std::vector<std::uint8_t>> read_fd(int fd, const std::string &what) {
@@ -58,12 +41,6 @@ Result<std::vector<std::uint8_t>> read_fd(int fd, const std::string &what) {
     out.insert(out.end(), buf, buf + n);
   }
   return out;
-}
-
-std::string random_suffix() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return to_hex(sha256(std::to_string(rng()) + std::to_string(::getpid())))
-      .substr(0, 12);
 }
 
 // unsafe_ancestor: libbpf opens the cache file by its path name, so a
@@ -166,7 +143,7 @@ Result<CustomBtf> CustomBtf::memfd(std::span<const std::uint8_t> btf,
     return make_error(Errc::io,
                       "memfd_create: " + errno_message(errno) +
                           "; use the cache hand-off (--cache-dir) instead");
-  BTFPACK_CHECK(write_all(c.fd_.get(), btf, "memfd"));
+  BTFPACK_CHECK(write_fully(c.fd_.get(), btf, "memfd"));
   if (::fcntl(c.fd_.get(), F_ADD_SEALS,
               F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
     return make_error(Errc::io, "seal memfd: " + errno_message(errno));
@@ -224,31 +201,10 @@ Result<CustomBtf> CustomBtf::cache(
     return make_error(Errc::digest_mismatch, "BTF for cache file " + full +
                                                  " does not match digest " +
                                                  to_hex(digest));
-  const std::string tmp = "." + name + ".tmp." + random_suffix();
-  UniqueFd t(::openat(dfd.get(), tmp.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0644));
-  if (!t)
-    return make_error(Errc::io, "create " + (dir / tmp).string() + ": " +
-                                    errno_message(errno));
-  auto fail = [&](Error e) {
-    ::unlinkat(dfd.get(), tmp.c_str(), 0);
-    return e;
-  };
-  if (::fchmod(t.get(), 0644) != 0)
-    return fail(make_error(Errc::io, "chmod " + (dir / tmp).string() + ": " +
-                                         errno_message(errno)));
-  if (auto w = write_all(t.get(), data, (dir / tmp).string()); !w.ok())
-    return fail(w.error());
-  if (::fsync(t.get()) != 0)
-    return fail(make_error(Errc::io, "fsync " + (dir / tmp).string() + ": " +
-                                         errno_message(errno)));
   // rename(2) is atomic: a concurrent resolver sees the old complete file
   // or this complete one, never a partial write.
-  if (::renameat(dfd.get(), tmp.c_str(), dfd.get(), name.c_str()) != 0)
-    return fail(make_error(Errc::io, "rename " + (dir / tmp).string() + " to " +
-                                         full + ": " + errno_message(errno)));
-  ::fsync(dfd.get());
+  BTFPACK_CHECK(write_file_atomic_at(dfd.get(), name, data,
+                                     Durability::file_and_dir, 0644, full));
   c.note_ = replaced.empty() ? "cache file written"
                              : "cache file replaced (" + replaced + ")";
   return c;

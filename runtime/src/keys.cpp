@@ -195,8 +195,10 @@ std::string SecretKey::to_minisign() const {
 Result<void> write_key_pair(const SecretKey &key,
                             const std::filesystem::path &prefix) {
   std::filesystem::path pub = prefix.string() + ".pub";
-  BTFPACK_CHECK(write_file_atomic(prefix, key.to_minisign(), 0600));
-  BTFPACK_CHECK(write_file_atomic(pub, key.public_key().to_minisign(), 0644));
+  BTFPACK_CHECK(write_file_atomic(prefix, key.to_minisign(),
+                                  Durability::file_and_dir, 0600));
+  BTFPACK_CHECK(write_file_atomic(pub, key.public_key().to_minisign(),
+                                  Durability::file_and_dir, 0644));
   return ok();
 }
 

@@ -27,11 +27,12 @@ bool has(const std::vector<std::string> &v, std::string_view s) {
 // Rebuild families: distros that ship the same kernels under another name.
 // Used like ID_LIKE, and like it only for identical release strings.
 const std::vector<std::vector<std::string>> &families() {
+  // The RHEL and openEuler families are the distros their release markers
+  // name (the one table in kernel_release.h).
   static const std::vector<std::vector<std::string>> f = {
-      {"rhel", "centos", "rocky", "almalinux", "ol", "oracle", "eurolinux",
-       "circle", "virtuozzo"},
+      marker_distros("el8"),
       {"sles", "sled", "opensuse-leap", "opensuse", "sle-micro"},
-      {"openeuler", "bclinux"},
+      marker_distros("oe1"),
   };
   return f;
 }
@@ -47,56 +48,6 @@ bool same_family(std::string_view a, std::string_view b) {
 std::vector<std::string> tokens(std::string_view s) {
   auto parts = split_any(s, ".-+_~", EmptyParts::drop);
   return {parts.begin(), parts.end()};
-}
-
-bool prefix_digits(std::string_view t, std::string_view prefix) {
-  if (t.size() <= prefix.size() || t.substr(0, prefix.size()) != prefix)
-    return false;
-  return std::isdigit(static_cast<unsigned char>(t[prefix.size()])) != 0;
-}
-
-// marker_distros maps one release token to the distros it names.
-std::vector<std::string> marker_distros(std::string_view t) {
-  if (prefix_digits(t, "el"))
-    return families()[0];
-  if (prefix_digits(t, "amzn"))
-    return {"amzn"};
-  if (prefix_digits(t, "fc"))
-    return {"fedora"};
-  if (prefix_digits(t, "deb"))
-    return {"debian"};
-  if (prefix_digits(t, "ky"))
-    return {"kylin"};
-  if (prefix_digits(t, "oe"))
-    return families()[2];
-  if (prefix_digits(t, "an"))
-    return {"anolis"};
-  if (prefix_digits(t, "ph"))
-    return {"photon"};
-  if (t == "uek")
-    return {"ol"};
-  if (t == "bclinux")
-    return {"bclinux"};
-  if (t == "amzn")
-    return {"amzn"};
-  return {};
-}
-
-// Markers that name a distro's own marker, for the version inference of
-// kernel-first nearest lookups ("amzn2" -> version "2", "el8_6" -> "8").
-std::string marker_version(std::string_view t) {
-  for (std::string_view p : {"amzn", "fc", "deb", "el"}) {
-    if (prefix_digits(t, p)) {
-      std::string v;
-      for (char c : t.substr(p.size())) {
-        if (!std::isdigit(static_cast<unsigned char>(c)))
-          break;
-        v += c;
-      }
-      return v;
-    }
-  }
-  return {};
 }
 
 std::vector<std::string> release_markers(std::string_view release) {

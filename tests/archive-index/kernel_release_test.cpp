@@ -405,3 +405,51 @@ TEST(KernelRelease, ArchiveArchAndAliases) {
   EXPECT_NE(std::find(b.begin(), b.end(), "aarch64"), b.end());
   EXPECT_EQ(arch_aliases("x86_64").front(), "x86_64");
 }
+
+// The one distro-marker table holds the union of what the release parser
+// and the matcher each knew: ph (photon) from the matcher, lp/al/uel/ctl/tl
+// from the parser; both read it, so a marker one finds the other knows.
+TEST(DistroMarkers, OneTableIsTheUnionOfParserAndMatcher) {
+  auto join = [](const std::vector<std::string> &v) {
+    std::string s;
+    for (const auto &x : v)
+      s += (s.empty() ? "" : " ") + x;
+    return s;
+  };
+  struct M {
+    const char *release, *marker, *distros, *version;
+  };
+  for (const M &m : {
+           M{"4.18.0-305.3.1.el8_4.x86_64", "el8_4",
+             "rhel centos rocky almalinux ol oracle eurolinux circle "
+             "virtuozzo",
+             "8"},
+           M{"4.14.336-257.562.amzn2.x86_64", "amzn2", "amzn", "2"},
+           M{"6.5.6-300.fc39.x86_64", "fc39", "fedora", "39"},
+           M{"4.19.0-ky10.aarch64", "ky10", "kylin", ""},
+           M{"5.10.0-60.18.0.50.oe2203.x86_64", "oe2203", "openeuler bclinux",
+             ""},
+           M{"4.19.91-26.an8.x86_64", "an8", "anolis", ""},
+           M{"5.10.4-16.ph4", "ph4", "photon", ""},
+           M{"5.3.18-lp152.19-default", "lp152", "", ""},
+           M{"5.10.134-13.al8.x86_64", "al8", "", ""},
+           M{"4.19.90-2102.2.0.0062.uel20.x86_64", "uel20", "", ""},
+           M{"5.10.0-136.12.0.86.ctl2.x86_64", "ctl2", "", ""},
+           M{"5.4.119-19.0009.tl3.x86_64", "tl3", "", ""},
+       }) {
+    auto k = KernelRelease::parse(m.release);
+    EXPECT_NE(std::find(k.distro_markers().begin(), k.distro_markers().end(),
+                        m.marker),
+              k.distro_markers().end())
+        << m.release;
+    ASSERT_NE(find_distro_marker(m.marker), nullptr) << m.marker;
+    EXPECT_EQ(join(marker_distros(m.marker)), m.distros) << m.marker;
+    EXPECT_EQ(marker_version(m.marker), m.version) << m.marker;
+  }
+  EXPECT_EQ(marker_distros("uek"), std::vector<std::string>{"ol"});
+  EXPECT_EQ(marker_distros("bclinux"), std::vector<std::string>{"bclinux"});
+  EXPECT_EQ(marker_distros("amzn"), std::vector<std::string>{"amzn"});
+  EXPECT_EQ(find_distro_marker("generic"), nullptr);
+  EXPECT_EQ(find_distro_marker("ph"), nullptr); // a prefix needs its digits
+  EXPECT_EQ(distro_marker_table().size(), 15u);
+}

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "btfpack/digest.h"
 #include "btfpack/kernel_release.h"
 #include "btfpack/result.h"
 
@@ -108,6 +110,53 @@ struct ScanResult {
 Result<ScanResult> scan_mirror(const std::filesystem::path &dir,
                                const ScanOptions &opts = {});
 
+// read_previous_index is the one broken-index policy. It reads the first
+// of `candidates` that exists: a missing file is skipped silently; a file
+// that cannot be read or parsed is never fatal to a rescan: it adds the
+// warning "ignoring FILE: WHY: every file is hashed again" and the next
+// candidate is tried. nullopt when none gave an index (everything is then
+// hashed, and the index written back replaces the broken one).
+std::optional<Index>
+read_previous_index(const std::vector<std::filesystem::path> &candidates,
+                    std::vector<std::string> &warnings);
+
+// RefreshOptions: what refresh_index reads, scans and writes back.
+struct RefreshOptions {
+  // candidates are the index files to reuse digests from, in order (empty
+  // or reuse == false: every file is hashed).
+  std::vector<std::filesystem::path> candidates;
+  bool reuse = true;
+  // previous, when set, is used instead of reading candidates (a caller
+  // that read it with read_previous_index to decide something first).
+  const Index *previous = nullptr;
+  // amend adjusts the previous index before the scan (the fetcher records
+  // the digests it verified while downloading, so they are not re-hashed).
+  std::function<void(Index &)> amend;
+  ScanOptions scan; // jobs, git_blob, progress; `previous` is set here
+  // write_to is where the index is written back (empty: nowhere);
+  // only_if_changed writes only when a file was hashed or write_to is
+  // missing.
+  std::filesystem::path write_to;
+  bool only_if_changed = false;
+  // best_effort_write: a failed write-back is a warning, not an error (a
+  // cache copy of the index, which the next run makes again).
+  bool best_effort_write = false;
+};
+
+struct RefreshResult {
+  ScanResult scan;
+  bool had_previous = false; // digests came from a previous index
+  bool written = false;
+};
+
+// refresh_index is the one read-index / rescan / write-back: used by
+// `btfpack index DIR`, btfgen's pipeline and the fetcher. Warnings (a
+// broken previous index, skipped paths) go to `warnings`; an error writing
+// write_to is returned (the scan result is lost only to that caller).
+Result<RefreshResult> refresh_index(const std::filesystem::path &dir,
+                                    const RefreshOptions &opts,
+                                    std::vector<std::string> &warnings);
+
 // parse_git_tree_listing reads GitHub's recursive git tree JSON
 // ({"sha", "tree": [{"path","mode","type","size","sha"}...], "truncated"})
 // into an index with git blob ids. Paths outside the layout (README.md,
@@ -118,8 +167,11 @@ Result<Index>
 parse_git_tree_listing(std::string_view json, std::string_view name,
                        std::vector<std::string> *skipped = nullptr);
 
-// git_blob_id computes git's blob id (sha1 of "blob <size>\0" + content) of a
-// file, the digest a remote listing provides.
-Result<std::string> git_blob_id_file(const std::filesystem::path &path);
+// git_blob_id_file computes git's blob id of a file ("blob <size>\0" +
+// content, hashed with SHA-1, or SHA-256 for repositories made with
+// --object-format=sha256), the digest a remote listing provides.
+Result<std::string>
+git_blob_id_file(const std::filesystem::path &path,
+                 GitObjectFormat format = GitObjectFormat::sha1);
 
 } // namespace btfpack

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// SHA-256 digests (OpenSSL EVP) as raw bytes and lowercase hex, for content
-// addressing and for checking files against an index or a manifest.
+// SHA-256 digests as raw bytes and lowercase hex, for content addressing and
+// for checking files against an index or a manifest: thin names over Digest
+// (btfpack/digest.h), the one implementation.
 #pragma once
 
 #include <array>
@@ -11,24 +12,23 @@
 #include <string>
 #include <string_view>
 
+#include "btfpack/digest.h"
 #include "btfpack/result.h"
 
 namespace btfpack {
 
 using Sha256 = std::array<std::uint8_t, 32>;
 
-// Sha256Stream hashes data fed in pieces.
+// Sha256Stream hashes data fed in pieces (a Digest of SHA-256); finish
+// throws std::runtime_error on an OpenSSL failure, which only a broken
+// OpenSSL gives.
 class Sha256Stream {
 public:
-  Sha256Stream();
-  ~Sha256Stream();
-  Sha256Stream(const Sha256Stream &) = delete;
-  Sha256Stream &operator=(const Sha256Stream &) = delete;
-  void update(const void *data, std::size_t len);
+  void update(const void *data, std::size_t len) { d_.update(data, len); }
   Sha256 finish();
 
 private:
-  void *ctx_; // EVP_MD_CTX, kept opaque so OpenSSL stays out of this header
+  Digest d_{DigestAlgo::sha256};
 };
 
 Sha256 sha256(std::span<const std::uint8_t> data);

@@ -254,15 +254,17 @@ Result<void> write_out_dir(const GenRun &run, const fs::path &dir);
 // BundleParams is what a bundle records besides the kernels.
 struct BundleParams {
   std::string name = "btfpack";
-  std::uint64_t version = 0; // 0: the creation time, else 1
-  std::int64_t created = 0;  // 0: SOURCE_DATE_EPOCH, else not recorded
+  std::uint64_t version = 0; // 0: bundle_version's default
+  std::int64_t created = 0;  // unix seconds; 0: not recorded
   std::int64_t expires = 0;  // 0: never
 };
+// The library never reads SOURCE_DATE_EPOCH nor the clock for `created`:
+// the CLI reads the environment once and passes the time in, so the same
+// inputs give byte-identical bundles from build, gen --bundle and merge.
 
-// default_creation_time is SOURCE_DATE_EPOCH when set, else 0 (not
-// recorded): bundles never take a timestamp from the clock, so the same
-// inputs give byte-identical bundles.
-std::int64_t default_creation_time();
+// bundle_version is the version a bundle records: `version` when given,
+// else the creation time, else 1.
+std::uint64_t bundle_version(const BundleParams &p);
 
 // parse_expiry reads --expires: "never"/"0", "@UNIX", or a duration after
 // `created` ("90d", "12h", "3600s"). Errc::invalid_argument otherwise.

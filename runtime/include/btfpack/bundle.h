@@ -53,7 +53,7 @@ bool object_serves(const BundleObject &o, std::string_view kernel_arch);
 struct BundleMeta {
   std::string name;             // e.g. "my-agent"
   std::uint64_t version = 0;    // monotonically increasing bundle version
-  std::int64_t created = 0;     // unix seconds (SOURCE_DATE_EPOCH when given)
+  std::int64_t created = 0;     // unix seconds as given (0: none)
   std::int64_t expires = 0;     // unix seconds; 0 = never
   std::string btfpack_version;  // writer's version
   std::string bpftool_version;  // "v7.1.0"

@@ -10,6 +10,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,38 @@ private:
   std::string build_, flavour_, arch_;
   std::vector<std::string> markers_;
 };
+
+// DistroMarker is one row of the one distro-marker table, which both the
+// release parser (distro_markers()) and the host matcher use. A token is
+// the marker when it is `prefix` followed by a digit ("el8_6", "amzn2",
+// "ph4"), or, for a `bare` marker, the prefix itself ("uek", "bclinux").
+struct DistroMarker {
+  std::string_view prefix;
+  // bare: the token may be the prefix alone; digits_too: and prefix+digits.
+  bool bare = false;
+  bool digits_too = true;
+  // distros the marker names to the matcher, space-separated ("" when the
+  // archive has no folder for it: the marker is parsed but does not narrow
+  // a match, so an ID_LIKE or family match is not refused).
+  std::string_view distros;
+  // versioned: the digits after the prefix are the distro's version
+  // ("amzn2" -> "2", "el8_6" -> "8"), for kernel-first nearest lookups.
+  bool versioned = false;
+};
+
+// distro_marker_table is the table itself.
+std::span<const DistroMarker> distro_marker_table();
+
+// find_distro_marker returns the row a release token is a marker of, or
+// nullptr.
+const DistroMarker *find_distro_marker(std::string_view token);
+
+// marker_distros lists the distros a token names; empty if none.
+std::vector<std::string> marker_distros(std::string_view token);
+
+// marker_version is the distro version a versioned marker carries ("" for
+// others).
+std::string marker_version(std::string_view token);
 
 // natural_compare compares strings with digit runs compared as numbers
 // ("5.4.0-100" > "5.4.0-99").
