@@ -87,6 +87,26 @@ std::string no_arch_hint(const Bundle &b, const std::string &host_arch) {
          archive_arch(host_arch) + ":PATH)";
 }
 
+// add_supplements opens each supplement with the base's trusted keys and
+// adds it to the set (check_supplement refuses a stranger's).
+Result<void> add_supplements(const ResolveOptions &o,
+                             std::span<const PublicKey> trusted,
+                             const OpenOptions &oo, BundleSet &set,
+                             BundleInfo &info) {
+  for (const auto &p : o.supplements) {
+    auto s = Bundle::open(p, trusted, oo);
+    if (!s.ok())
+      return with_context(s.error(), "open supplement " + p.string());
+    std::string line = "supplement \"" + s->meta().name + "\" version " +
+                       std::to_string(s->meta().version) + " (" + p.string() +
+                       "), " + std::to_string(s->entry_count()) +
+                       " kernels, signed by key " + key_id_hex(s->signer());
+    BTFPACK_CHECK(set.add_supplement(std::move(*s)));
+    info.supplements.push_back(std::move(line));
+  }
+  return ok();
+}
+
 // run does the work for resolve and explain; it fills `x` as it goes and
 // returns the first error.
 Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
@@ -135,7 +155,8 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
     return with_context(opened.error(),
                         "open bundle " + r.bundle.path.string());
   }
-  const Bundle &b = *opened;
+  BundleSet set(std::move(*opened));
+  const Bundle &b = set.base();
   r.bundle.opened = true;
   r.bundle.signer = key_id_hex(b.signer());
   for (const auto &k : keys)
@@ -144,6 +165,8 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
   r.bundle.meta = b.meta();
   r.bundle.entries = b.entry_count(); // without reading every chunk
   r.bundle.manifest_sha256 = b.manifest_sha256();
+  x.stage = "supplement";
+  BTFPACK_CHECK(add_supplements(o, trusted, oo, set, r.bundle));
 
   x.stage = "staleness";
   // The bundle's object records of the objects about to be loaded, kept for
@@ -193,8 +216,8 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
         arches.end())
       arches.insert(arches.begin(), r.host.arch.value);
     for (const auto &a : arches) {
-      exact = b.find({r.host.os_id.value, r.host.os_version_id.value, a,
-                      r.host.kernel_release.value});
+      exact = set.find({r.host.os_id.value, r.host.os_version_id.value, a,
+                        r.host.kernel_release.value});
       if (exact)
         break;
     }
@@ -210,8 +233,10 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
                          exact->kernel.version + "/" + exact->kernel.arch +
                          "/" + exact->kernel.release;
   } else {
-    r.decision = match_host(r.host, b.entries(), o.policy);
+    r.decision = match_host(r.host, set.entries(), o.policy);
   }
+  for (auto &c : r.decision.candidates)
+    c.source = set.source(c.entry.kernel).label;
   if (r.decision.kind == MatchKind::native) {
     r.native = true;
     return ok();
@@ -223,6 +248,7 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
     return with_context(e, "resolve with bundle " + r.bundle.path.string());
   }
   r.digest = r.decision.chosen->blob;
+  r.source = set.source(r.decision.chosen->kernel).label;
 
   // Arch confusion: an entry is minimized only with the objects of its own
   // arch (docs/bundle-format.md, "Which objects served a kernel"). An
@@ -267,7 +293,7 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
 
   x.stage = "handoff";
   auto read_checked = [&]() -> Result<std::vector<std::uint8_t>> {
-    BTFPACK_TRY(blob, b.read_blob(r.digest));
+    BTFPACK_TRY(blob, set.read_blob(*r.decision.chosen));
     BTFPACK_TRY(sum, check_btf(blob, "blob " + to_hex(r.digest)));
     r.btf_types = sum.types;
     return blob;

@@ -25,6 +25,7 @@
 #include "btfpack/host.h"
 #include "btfpack/match.h"
 #include "btfpack/result.h"
+#include "btfpack/supplement.h"
 
 namespace btfpack {
 
@@ -38,6 +39,10 @@ enum class HandOff {
 struct ResolveOptions {
   // bundle: empty = paths::current_bundle() (the installed store).
   std::filesystem::path bundle;
+  // supplements: supplement bundles of that bundle (docs/bundle-format.md
+  // "Supplements"), each checked with check_supplement against it and the
+  // same trusted keys; for a kernel in several, the newest version wins.
+  std::vector<std::filesystem::path> supplements;
   // keys: trusted public keys; empty = every *.pub in keys_dir.
   std::vector<std::filesystem::path> keys;
   std::filesystem::path keys_dir; // empty = paths::keys_dir()
@@ -63,6 +68,9 @@ struct BundleInfo {
   BundleMeta meta;
   std::size_t entries = 0;
   std::string manifest_sha256;
+  // supplements: one line per supplement used ("supplement \"NAME\"
+  // version N (PATH), K kernels").
+  std::vector<std::string> supplements;
 };
 
 // Resolution is the answer: native, or a bundle entry handed over.
@@ -73,6 +81,7 @@ struct Resolution {
   bool native = false; // use the kernel's own BTF: no custom path
   Sha256 digest{};     // the chosen blob's sha256
   std::uint32_t btf_types = 0;
+  std::string source;             // which bundle the chosen BTF came from
   CustomBtf btf;                  // owns the hand-off; btf.path() for libbpf
   std::vector<std::string> notes; // staleness check, cache events
 
