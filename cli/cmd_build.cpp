@@ -43,7 +43,7 @@ struct BuildArgs {
   std::uint64_t bundle_version = 0;
   std::int64_t valid_days = -1;
   std::string expires; // alias of --valid-days: never, @UNIX, 90d, 12h
-  std::string bundle, report, out, cache_dir, shard;
+  std::string bundle, report, out, cache_dir, shard, supplement_of;
   unsigned jobs = 0, fetch_jobs = 0;
   bool allow_failures = false;
   bool no_fetch = false;
@@ -82,6 +82,7 @@ void apply_overrides(BuildConfig &c, const BuildArgs &a) {
   if (a.valid_days >= 0)
     c.valid_days = a.valid_days;
   set(c.bundle, a.bundle);
+  set(c.supplement_of, a.supplement_of);
   set(c.report, a.report);
   set(c.out, a.out);
   set(c.cache_dir, a.cache_dir);
@@ -124,12 +125,26 @@ void note(const Cli &cli, const std::string &msg) {
     std::fprintf(stderr, "build: %s\n", msg.c_str());
 }
 
-btfgen::BundleParams bundle_params(const BuildConfig &c) {
+// bundle_params: with bundle.supplement_of, `base` receives the opened
+// base (verified with `key`'s public half), which bp points to; the name
+// then defaults to the base's and the version to the base's + 1.
+Result<btfgen::BundleParams> bundle_params(const BuildConfig &c,
+                                           const SecretKey &key,
+                                           std::shared_ptr<Bundle> &base) {
   btfgen::BundleParams bp;
   bp.name = c.name;
   bp.created = created_time();
   bp.version = c.version ? c.version : static_cast<std::uint64_t>(bp.created);
   bp.expires = c.valid_days ? bp.created + c.valid_days * 86400 : 0;
+  if (!c.supplement_of.empty()) {
+    BTFPACK_TRY(b, open_supplement_base(c.supplement_of, key));
+    base = std::move(b);
+    bp.supplement_of = base.get();
+    if (c.name == BuildConfig{}.name)
+      bp.name = base->meta().name;
+    if (!c.version)
+      bp.version = base->meta().version + 1;
+  }
   return bp;
 }
 
@@ -155,7 +170,11 @@ void do_merge(Cli &cli, const BuildConfig &c, const BuildArgs &a) {
   if (!key)
     return fail(cli, key.error());
   std::vector<fs::path> shards(a.merge.begin(), a.merge.end());
-  auto bp = bundle_params(c);
+  std::shared_ptr<Bundle> base;
+  auto params = bundle_params(c, key.value(), base);
+  if (!params)
+    return fail(cli, params.error());
+  const auto &bp = params.value();
   auto res =
       btfgen::merge_shards(shards, bp, c.bundle, key.value(), c.allow_failures);
   if (!res)
@@ -356,7 +375,11 @@ void do_build(Cli &cli, const BuildArgs &a) {
 
   // 3. bundle + sign
   if (key) {
-    auto bp = bundle_params(c);
+    std::shared_ptr<Bundle> base;
+    auto params = bundle_params(c, *key, base);
+    if (!params)
+      return fail(cli, params.error());
+    const auto &bp = params.value();
     if (auto r = btfgen::write_bundle(run.value(), bp, c.bundle, *key); !r)
       return fail(cli, r.error());
     auto desc = describe_bundle(c, bp, *key);
@@ -419,6 +442,9 @@ void add_build_command(CLI::App &app, Cli &cli) {
                  "alias of --valid-days with more forms: never, "
                  "@UNIX_SECONDS or a duration (90d, 12h)");
   bu->add_option("--bundle", a->bundle, "bundle file to write (bundle.output)");
+  bu->add_option("--supplement-of", a->supplement_of,
+                 "BASE.btfpack: write a supplement of BASE with only the "
+                 "kernels it lacks or that changed (bundle.supplement_of)");
   auto *ou = grp("output and run");
   ou->add_option("--report", a->report, "coverage report JSON (report)");
   ou->add_option("--out", a->out,

@@ -189,4 +189,23 @@ Result<void> check_output_dir(const std::string &option, const fs::path &dir) {
   return writable_dir(option, dir, dir);
 }
 
+Result<std::shared_ptr<Bundle>> open_supplement_base(const fs::path &base,
+                                                     const SecretKey &key) {
+  PublicKey pub = key.public_key();
+  OpenOptions opts;
+  opts.allow_expired = true; // an expired base may still get supplements
+  auto b = Bundle::open(base, std::span<const PublicKey>(&pub, 1), opts);
+  if (!b.ok())
+    return with_context(b.error(),
+                        "--supplement-of " + base.string() +
+                            ": the base must verify with the key that signs "
+                            "the supplement (key " +
+                            key_id_hex(key.id()) + ")");
+  if (b->meta().supplement_of)
+    return make_error(Errc::invalid_argument,
+                      "--supplement-of " + base.string() +
+                          " is itself a supplement: give its base bundle");
+  return std::make_shared<Bundle>(std::move(*b));
+}
+
 } // namespace btfpack::cli

@@ -8,14 +8,23 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "btfpack/archive_index.h"
+#include "btfpack/bundle.h"
 #include "btfpack/fetcher.h"
+#include "btfpack/keys.h"
 #include "btfpack/result.h"
 
 namespace btfpack::cli {
+
+// open_supplement_base opens BASE for `gen/build --supplement-of`: it must
+// verify with the public half of `key`, the key that signs the supplement
+// (a supplement is signed by a key trusted for its base's name).
+Result<std::shared_ptr<Bundle>>
+open_supplement_base(const std::filesystem::path &base, const SecretKey &key);
 
 // no_match_error describes why `filter` selects nothing from `entries`
 // (everything `where` holds, "the archive DIR" or "the listing URL").

@@ -257,6 +257,12 @@ struct BundleParams {
   std::uint64_t version = 0; // 0: the creation time, else 1
   std::int64_t created = 0;  // 0: SOURCE_DATE_EPOCH, else not recorded
   std::int64_t expires = 0;  // 0: never
+  // supplement_of: write a supplement of this (verified) base bundle
+  // instead (docs/bundle-format.md "Supplements"): only the kernels missing
+  // from the base or whose minimized BTF differs from the base's. The
+  // objects must be the base's, the name its name, the version newer (0:
+  // the base's + 1). Errc::not_found when no kernel is new or changed.
+  const Bundle *supplement_of = nullptr;
 };
 
 // default_creation_time is SOURCE_DATE_EPOCH when set, else 0 (not
