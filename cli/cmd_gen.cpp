@@ -196,6 +196,10 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
       cli.exit_code = EXIT_USAGE;
     return;
   }
+  if (base)
+    if (auto r = check_supplement_objects(*base, o.objects, a.bundle.bundle);
+        !r.ok())
+      return fail(cli, r.error());
   // Output paths first: a missing directory must not cost a whole run.
   for (auto r : {check_output_file("--bundle", a.bundle.bundle),
                  check_output_file("--report", a.report),

@@ -6,6 +6,8 @@
 #include <set>
 #include <unistd.h>
 
+#include "btfpack/supplement.h"
+
 namespace btfpack::cli {
 
 namespace fs = std::filesystem;
@@ -206,6 +208,29 @@ Result<std::shared_ptr<Bundle>> open_supplement_base(const fs::path &base,
                       "--supplement-of " + base.string() +
                           " is itself a supplement: give its base bundle");
   return std::make_shared<Bundle>(std::move(*b));
+}
+
+Result<void> check_supplement_objects(const Bundle &base,
+                                      const std::vector<fs::path> &objects,
+                                      const std::string &out) {
+  std::multiset<std::pair<std::string, Sha256>> want, have;
+  for (const auto &o : base.meta().objects)
+    want.emplace(o.name, o.digest);
+  std::string given;
+  for (const auto &p : objects) {
+    BTFPACK_TRY(d, sha256_file(p));
+    have.emplace(p.filename().string(), d);
+    given += (given.empty() ? "" : ", ") + p.filename().string() + " (sha256 " +
+             to_hex(d).substr(0, 12) + ")";
+  }
+  if (want == have)
+    return ok();
+  return make_error(Errc::stale,
+                    "objects differ: base " + base.path().string() +
+                        " was made for " + objects_text(base.meta().objects) +
+                        ", but supplement " + out + " is for " + given +
+                        "; a supplement must be generated for exactly the "
+                        "base's objects");
 }
 
 } // namespace btfpack::cli
