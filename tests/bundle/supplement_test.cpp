@@ -10,6 +10,7 @@
 #include "btfpack/runtime.h"
 #include "btfpack/supplement.h"
 #include "bundle_fixture.h"
+#include "bundle_format.h"
 #include "test_util.h"
 
 namespace btfpack {
@@ -251,6 +252,53 @@ TEST_F(SupplementTest, DiffEntriesOnRealBundles) {
   EXPECT_TRUE(
       diff_entries(open(base_path()).entries(), open(base_path()).entries())
           .empty());
+}
+
+} // namespace
+} // namespace btfpack
+
+namespace btfpack {
+namespace {
+
+// The supplement_of line as the parser sees it: only in 1.1, once, before
+// the objects, with a canonical digest; each refusal says which rule.
+TEST(SupplementManifest, MalformedSupplementOfLinesAreRefused) {
+  const std::string d(64, 'a');
+  auto head = [](const std::string &version) {
+    return "btfpack-manifest " + version +
+           "\nname\tt\nversion\t2\ncreated\t1\nexpires\t0\nbtfpack\t\n"
+           "bpftool\t\nsnapshot\t\n";
+  };
+  const std::string tail = "blob\t" + std::string(64, 'b') +
+                           "\t5\t5\t-\nkernel\tdebian\t12\tx86_64\t6.1\t0\n";
+  auto good = detail::parse_manifest(
+      head("1.1") + "supplement_of\tt\t1\t" + d + "\n" + tail, "m");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  ASSERT_TRUE(good->meta.supplement_of.has_value());
+  EXPECT_EQ(good->meta.supplement_of->version, 1u);
+  EXPECT_EQ(to_hex(good->meta.supplement_of->base_manifest), d);
+  const std::string obj = "object\ta.o\t-\t" + std::string(64, 'c') + "\n";
+  for (const auto &[text, why] :
+       std::vector<std::pair<std::string, std::string>>{
+           {head("1.0") + "supplement_of\tt\t1\t" + d + "\n" + tail,
+            "unknown line type \"supplement_of\""},
+           {head("1.1") + "supplement_of\tt\t1\t" + d +
+                "\nsupplement_of\tt\t1\t" + d + "\n" + tail,
+            "listed twice"},
+           {head("1.1") + obj + "supplement_of\tt\t1\t" + d + "\n" + tail,
+            "after \"object\""},
+           {head("1.1") + "supplement_of\tt\t1\t" + std::string(64, 'A') +
+                "\n" + tail,
+            "64 lowercase hex digits"},
+           {head("1.1") + "supplement_of\tt\t01\t" + d + "\n" + tail,
+            "version is not a number"},
+           {head("1.1") + "supplement_of\tt\t1\n" + tail, "expected"}}) {
+    auto m = detail::parse_manifest(text, "m");
+    ASSERT_FALSE(m.ok()) << text;
+    EXPECT_EQ(m.error().code, Errc::corrupt);
+    EXPECT_NE(m.error().message.find(why), std::string::npos)
+        << m.error().message;
+  }
 }
 
 } // namespace
