@@ -156,8 +156,9 @@ Result<BuildConfig> parse_build_config(std::string_view text,
   }
   if (j.contains("bundle")) {
     const auto &b = j["bundle"];
-    BTFPACK_CHECK(only_keys(b, "bundle",
-                            {"name", "version", "valid_days", "output"}, name));
+    BTFPACK_CHECK(only_keys(
+        b, "bundle",
+        {"name", "version", "valid_days", "output", "supplement_of"}, name));
     BTFPACK_TRY(n, get_string(b, "name", "bundle", name));
     if (!n.empty())
       c.name = n;
@@ -169,6 +170,8 @@ Result<BuildConfig> parse_build_config(std::string_view text,
     c.valid_days = static_cast<std::int64_t>(d);
     BTFPACK_TRY(o, get_string(b, "output", "bundle", name));
     c.bundle = rel(base, o);
+    BTFPACK_TRY(so, get_string(b, "supplement_of", "bundle", name));
+    c.supplement_of = rel(base, so);
   }
   BTFPACK_TRY(report, get_string(j, "report", "", name));
   c.report = rel(base, report);

@@ -36,6 +36,9 @@ struct BuildConfig {
   std::uint64_t version = 0;   // 0: the creation time
   std::int64_t valid_days = 0; // 0: never expires
   std::filesystem::path bundle;
+  // supplement_of: a base bundle; the build then writes a supplement of it
+  // (docs/bundle-format.md "Supplements").
+  std::filesystem::path supplement_of;
   std::filesystem::path report;
   std::filesystem::path out; // btfhub custom-archive layout (and shard out)
   std::filesystem::path cache_dir;

@@ -55,6 +55,7 @@ void add_keygen_command(CLI::App &app, Cli &cli);
 void add_sign_command(CLI::App &app, Cli &cli);
 void add_verify_command(CLI::App &app, Cli &cli);
 void add_inspect_command(CLI::App &app, Cli &cli);
+void add_diff_command(CLI::App &app, Cli &cli);
 void add_resolve_command(CLI::App &app, Cli &cli);
 void add_explain_command(CLI::App &app, Cli &cli);
 void add_install_command(CLI::App &app, Cli &cli);

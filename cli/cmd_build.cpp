@@ -43,7 +43,7 @@ struct BuildArgs {
   std::uint64_t bundle_version = 0;
   std::int64_t valid_days = -1;
   std::string expires; // alias of --valid-days: never, @UNIX, 90d, 12h
-  std::string bundle, report, out, cache_dir, shard;
+  std::string bundle, report, out, cache_dir, shard, supplement_of;
   unsigned jobs = 0, fetch_jobs = 0;
   bool allow_failures = false;
   bool no_fetch = false;
@@ -82,6 +82,7 @@ void apply_overrides(BuildConfig &c, const BuildArgs &a) {
   if (a.valid_days >= 0)
     c.valid_days = a.valid_days;
   set(c.bundle, a.bundle);
+  set(c.supplement_of, a.supplement_of);
   set(c.report, a.report);
   set(c.out, a.out);
   set(c.cache_dir, a.cache_dir);
@@ -119,8 +120,13 @@ void note(const Cli &cli, const std::string &msg) {
 // bundle_params: the same policy as gen --bundle and merge (created_time
 // for the creation time, btfgen::bundle_version for the default version,
 // parse_expiry for the validity), so build and gen give the same bytes.
+// With bundle.supplement_of, `base` receives the opened base (verified
+// with `key`'s public half), which bp points to; the name then defaults to
+// the base's and the version to the base's + 1.
 Result<btfgen::BundleParams> bundle_params(const Cli &cli,
-                                           const BuildConfig &c) {
+                                           const BuildConfig &c,
+                                           const SecretKey &key,
+                                           std::shared_ptr<Bundle> &base) {
   btfgen::BundleParams bp;
   bp.name = c.name;
   BTFPACK_TRY(created, created_time(cli));
@@ -130,6 +136,15 @@ Result<btfgen::BundleParams> bundle_params(const Cli &cli,
     BTFPACK_TRY(exp, btfgen::parse_expiry(std::to_string(c.valid_days) + "d",
                                           bp.created));
     bp.expires = exp;
+  }
+  if (!c.supplement_of.empty()) {
+    BTFPACK_TRY(b, open_supplement_base(c.supplement_of, key));
+    base = std::move(b);
+    bp.supplement_of = base.get();
+    if (c.name == BuildConfig{}.name)
+      bp.name = base->meta().name;
+    if (!c.version)
+      bp.version = base->meta().version + 1;
   }
   return bp;
 }
@@ -158,10 +173,11 @@ void do_merge(Cli &cli, const BuildConfig &c, const BuildArgs &a) {
   if (!key)
     return fail(cli, key.error());
   std::vector<fs::path> shards(a.merge.begin(), a.merge.end());
-  auto params = bundle_params(cli, c);
+  std::shared_ptr<Bundle> base;
+  auto params = bundle_params(cli, c, key.value(), base);
   if (!params)
     return fail(cli, params.error());
-  const auto &bp = *params;
+  const auto &bp = params.value();
   auto res =
       btfgen::merge_shards(shards, bp, c.bundle, key.value(), c.allow_failures);
   if (!res)
@@ -368,10 +384,11 @@ void do_build(Cli &cli, const BuildArgs &a) {
 
   // 3. bundle + sign
   if (key) {
-    auto params = bundle_params(cli, c);
+    std::shared_ptr<Bundle> base;
+    auto params = bundle_params(cli, c, *key, base);
     if (!params)
       return fail(cli, params.error());
-    const auto &bp = *params;
+    const auto &bp = params.value();
     if (auto r = btfgen::write_bundle(run.value(), bp, c.bundle, *key); !r)
       return fail(cli, r.error());
     auto desc = describe_bundle(c, bp, *key);
@@ -434,6 +451,9 @@ void add_build_command(CLI::App &app, Cli &cli) {
                  "alias of --valid-days with more forms: never, "
                  "@UNIX_SECONDS or a duration (90d, 12h)");
   bu->add_option("--bundle", a->bundle, "bundle file to write (bundle.output)");
+  bu->add_option("--supplement-of", a->supplement_of,
+                 "BASE.btfpack: write a supplement of BASE with only the "
+                 "kernels it lacks or that changed (bundle.supplement_of)");
   auto *ou = grp("output and run");
   ou->add_option("--report", a->report, "coverage report JSON (report)");
   ou->add_option("--out", a->out,

@@ -23,6 +23,8 @@ namespace bg = btfpack::btfgen;
 
 struct BundleArgs {
   std::string bundle, key, name = "btfpack", expires = "never";
+  std::string supplement_of; // BASE.btfpack
+  bool name_given = false;
   std::int64_t valid_days = -1; // --valid-days N: expires = created + N days
   std::uint64_t version = 0;
   bool allow_failures = false;
@@ -34,7 +36,12 @@ void add_bundle_options(CLI::App *sub, BundleArgs &b) {
   sub->add_option("--bundle-name,--name", b.name,
                   "name recorded in the bundle (bundle.name; --name is an "
                   "alias)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each([&b](const std::string &) { b.name_given = true; });
+  sub->add_option("--supplement-of", b.supplement_of,
+                  "BASE.btfpack: write a supplement of BASE holding only the "
+                  "kernels it lacks or that changed (same objects and name, "
+                  "newer version; BASE must verify with --key's public key)");
   sub->add_option("--bundle-version", b.version,
                   "bundle version (monotonic; default: creation time)");
   sub->add_option("--valid-days", b.valid_days,
@@ -48,9 +55,20 @@ void add_bundle_options(CLI::App *sub, BundleArgs &b) {
                 "exit 0 and write the bundle even when some kernels failed");
 }
 
-Result<bg::BundleParams> bundle_params(const Cli &cli, const BundleArgs &b) {
+// bundle_params reads the bundle options; with --supplement-of, `base`
+// receives the opened base (kept alive for the params' pointer).
+Result<bg::BundleParams> bundle_params(const Cli &cli, const BundleArgs &b,
+                                       const SecretKey *key,
+                                       std::shared_ptr<Bundle> &base) {
   bg::BundleParams p;
   p.name = b.name;
+  if (!b.supplement_of.empty() && key) {
+    BTFPACK_TRY(opened, open_supplement_base(b.supplement_of, *key));
+    base = std::move(opened);
+    p.supplement_of = base.get();
+    if (!b.name_given)
+      p.name = base->meta().name;
+  }
   p.version = b.version;
   BTFPACK_TRY(created, created_time(cli));
   p.created = created;
@@ -165,12 +183,24 @@ void run_gen_command(Cli &cli, const GenArgs &a) {
       return fail(cli, k.error());
     key = std::make_unique<SecretKey>(std::move(*k));
   }
-  auto params = bundle_params(cli, a.bundle);
-  if (!params.ok()) {
-    fail(cli, params.error());
+  if (!a.bundle.supplement_of.empty() && a.bundle.bundle.empty()) {
+    fail(cli, make_error(Errc::invalid_argument,
+                         "--supplement-of needs --bundle OUT and --key"));
     cli.exit_code = EXIT_USAGE;
     return;
   }
+  std::shared_ptr<Bundle> base;
+  auto params = bundle_params(cli, a.bundle, key.get(), base);
+  if (!params.ok()) {
+    fail(cli, params.error());
+    if (params.error().code == Errc::invalid_argument)
+      cli.exit_code = EXIT_USAGE;
+    return;
+  }
+  if (base)
+    if (auto r = check_supplement_objects(*base, o.objects, a.bundle.bundle);
+        !r.ok())
+      return fail(cli, r.error());
   // Output paths first: a missing directory must not cost a whole run.
   for (auto r : {check_output_file("--bundle", a.bundle.bundle),
                  check_output_file("--report", a.report),
@@ -297,12 +327,13 @@ void add_merge_command(CLI::App &app, Cli &cli) {
   sub->callback([&cli, shards, b] {
     if (auto w = check_output_file("--bundle", b->bundle); !w.ok())
       return fail(cli, w.error());
-    auto params = bundle_params(cli, *b);
-    if (!params.ok())
-      return fail(cli, params.error());
     auto key = SecretKey::read_file(b->key);
     if (!key.ok())
       return fail(cli, key.error());
+    std::shared_ptr<Bundle> base;
+    auto params = bundle_params(cli, *b, &*key, base);
+    if (!params.ok())
+      return fail(cli, params.error());
     std::vector<std::filesystem::path> dirs(shards->begin(), shards->end());
     auto r =
         bg::merge_shards(dirs, *params, b->bundle, *key, b->allow_failures);

@@ -117,6 +117,11 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
       j["bpftool_version"] = m.bpftool_version;
       j["archive_snapshot"] = m.archive_snapshot;
       j["manifest_sha256"] = b->manifest_sha256();
+      j["supplement_of"] = nullptr;
+      if (const auto &so = m.supplement_of)
+        j["supplement_of"] = {{"name", so->name},
+                              {"version", so->version},
+                              {"manifest_sha256", to_hex(so->base_manifest)}};
       j["objects"] = nlohmann::json::array();
       for (const auto &ob : m.objects)
         j["objects"].push_back({{"name", ob.name},
@@ -170,8 +175,11 @@ void add_inspect_command(CLI::App &app, Cli &cli) {
         << "made by:    btfpack " << m.btfpack_version << ", bpftool "
         << m.bpftool_version << "\n"
         << "snapshot:   " << m.archive_snapshot << "\n"
-        << "manifest:   sha256 " << b->manifest_sha256() << "\n"
-        << "objects:    " << m.objects.size() << "\n";
+        << "manifest:   sha256 " << b->manifest_sha256() << "\n";
+    if (const auto &so = m.supplement_of)
+      out << "supplement: of \"" << so->name << "\" version " << so->version
+          << " (base manifest sha256 " << to_hex(so->base_manifest) << ")\n";
+    out << "objects:    " << m.objects.size() << "\n";
     for (const auto &ob : m.objects)
       out << "  " << ob.name << " " << (ob.arch.empty() ? "-" : ob.arch)
           << " sha256 " << to_hex(ob.digest) << "\n";

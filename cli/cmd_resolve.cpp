@@ -25,6 +25,7 @@ namespace {
 
 struct ResolveArgs {
   std::string bundle, name, store;
+  std::vector<std::string> supplements;
   std::vector<std::string> keys;
   bool prefer_bundle = false, allow_nearest = false, nearest_unsafe = false;
   std::string host_root, kernel_release, arch, os_release;
@@ -45,6 +46,10 @@ void add_options(CLI::App *sub, ResolveArgs &a) {
   sub->add_option("--store", a.store,
                   "bundle store directory (default: $BTFPACK_STORE or "
                   "/var/lib/btfpack)");
+  sub->add_option("--supplement", a.supplements,
+                  "supplement bundle of the bundle used (repeatable): "
+                  "kernels published after it; checked against it and the "
+                  "trust policy");
   sub->add_option("--key", a.keys,
                   "trusted public key (minisign) or trust policy directory; "
                   "repeatable (default: the policy of $BTFPACK_KEYS_DIR or "
@@ -116,6 +121,8 @@ ResolveOptions to_options(const ResolveArgs &a) {
   o.bundle = a.bundle;
   o.name = a.name;
   o.store_dir = a.store;
+  for (const auto &sp : a.supplements)
+    o.supplements.emplace_back(sp);
   for (const auto &k : a.keys)
     o.keys.emplace_back(k);
   o.policy.prefer_bundle = a.prefer_bundle;
@@ -193,6 +200,7 @@ nlohmann::json explanation_json(const Explanation &x, const ResolveOptions &o) {
          {"expires", time_str(m.expires)},
          {"entries", r.bundle.entries},
          {"manifest_sha256", r.bundle.manifest_sha256},
+         {"supplements", r.bundle.supplements},
          {"objects", objs}});
   }
   nlohmann::json cands = nlohmann::json::array();
@@ -201,6 +209,7 @@ nlohmann::json explanation_json(const Explanation &x, const ResolveOptions &o) {
                      {"blob", to_hex(c.entry.blob)},
                      {"kind", match_kind_name(c.kind)},
                      {"won", c.won},
+                     {"source", c.source},
                      {"reason", c.reason}});
   const auto &d = r.decision;
   nlohmann::json decision = {{"match", match_kind_name(d.kind)},
@@ -216,6 +225,8 @@ nlohmann::json explanation_json(const Explanation &x, const ResolveOptions &o) {
   if (d.chosen) {
     decision["entry"] = key_json(d.chosen->kernel);
     decision["digest"] = to_hex(d.chosen->blob);
+    if (!r.source.empty())
+      decision["source"] = r.source;
   }
   nlohmann::json considered = nlohmann::json::array();
   for (const auto &c : r.considered) {
@@ -288,6 +299,8 @@ void print_explain(const Explanation &x, const ResolveOptions &o) {
     for (const auto &ob : m.objects)
       out << " " << ob.name << " (" << to_hex(ob.digest).substr(0, 12) << ")";
     out << "\n";
+    for (const auto &sp : r.bundle.supplements)
+      out << "  + " << sp << "\n";
   } else {
     out << "  (not opened)\n";
   }
@@ -298,7 +311,10 @@ void print_explain(const Explanation &x, const ResolveOptions &o) {
     const auto &k = c.entry.kernel;
     out << "  " << (c.won ? "WON " : "lost") << " " << k.distro << "/"
         << k.version << "/" << k.arch << "/" << k.release << " "
-        << to_hex(c.entry.blob).substr(0, 12) << ": " << c.reason << "\n";
+        << to_hex(c.entry.blob).substr(0, 12) << ": " << c.reason;
+    if (!r.bundle.supplements.empty() && !c.source.empty())
+      out << " [from " << c.source << "]";
+    out << "\n";
   }
   out << "decision\n";
   if (!d.summary.empty())
@@ -312,8 +328,10 @@ void print_explain(const Explanation &x, const ResolveOptions &o) {
   if (r.native) {
     out << "  handed over: native (no btf_custom_path)\n";
   } else if (d.chosen && !x.error) {
-    out << "  digest      " << to_hex(d.chosen->blob) << "\n"
-        << "  handed over: resolve -> "
+    out << "  digest      " << to_hex(d.chosen->blob) << "\n";
+    if (!r.bundle.supplements.empty())
+      out << "  from        " << r.source << "\n";
+    out << "  handed over: resolve -> "
         << (o.cache_dir / (to_hex(d.chosen->blob) + ".btf")).string()
         << "; C/C++ API -> sealed memfd /proc/self/fd/N\n";
   }
@@ -353,13 +371,11 @@ void add_resolve_command(CLI::App &app, Cli &cli) {
     const auto &d = r->decision;
     std::string path = r->native ? "native" : r->btf.path();
     if (cli.json) {
-      nlohmann::json j = {{"path", path},
-                          {"native", r->native},
-                          {"match", match_kind_name(d.kind)},
-                          {"summary", d.summary},
-                          {"warnings", d.warnings},
-                          {"unsafe", d.unsafe},
-                          {"notes", r->notes}};
+      nlohmann::json j = {
+          {"path", path},         {"native", r->native},
+          {"source", r->source},  {"match", match_kind_name(d.kind)},
+          {"summary", d.summary}, {"warnings", d.warnings},
+          {"unsafe", d.unsafe},   {"notes", r->notes}};
       if (d.chosen) {
         j["entry"] = key_json(d.chosen->kernel);
         j["digest"] = to_hex(r->digest);

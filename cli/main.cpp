@@ -158,6 +158,7 @@ int main(int argc, char **argv) {
   add_sign_command(app, cli);
   add_verify_command(app, cli);
   add_inspect_command(app, cli);
+  add_diff_command(app, cli);
   add_resolve_command(app, cli);
   add_explain_command(app, cli);
   add_install_command(app, cli);

@@ -6,6 +6,8 @@
 #include <set>
 #include <unistd.h>
 
+#include "btfpack/supplement.h"
+
 namespace btfpack::cli {
 
 namespace fs = std::filesystem;
@@ -187,6 +189,48 @@ Result<void> check_output_dir(const std::string &option, const fs::path &dir) {
   if (dir.empty())
     return ok();
   return writable_dir(option, dir, dir);
+}
+
+Result<std::shared_ptr<Bundle>> open_supplement_base(const fs::path &base,
+                                                     const SecretKey &key) {
+  PublicKey pub = key.public_key();
+  OpenOptions opts;
+  opts.allow_expired = true; // an expired base may still get supplements
+  auto b = Bundle::open(base, std::span<const PublicKey>(&pub, 1), opts);
+  if (!b.ok())
+    return with_context(b.error(),
+                        "--supplement-of " + base.string() +
+                            ": the base must verify with the key that signs "
+                            "the supplement (key " +
+                            key_id_hex(key.id()) + ")");
+  if (b->meta().supplement_of)
+    return make_error(Errc::invalid_argument,
+                      "--supplement-of " + base.string() +
+                          " is itself a supplement: give its base bundle");
+  return std::make_shared<Bundle>(std::move(*b));
+}
+
+Result<void> check_supplement_objects(const Bundle &base,
+                                      const std::vector<fs::path> &objects,
+                                      const std::string &out) {
+  std::multiset<std::pair<std::string, Sha256>> want, have;
+  for (const auto &o : base.meta().objects)
+    want.emplace(o.name, o.digest);
+  std::string given;
+  for (const auto &p : objects) {
+    BTFPACK_TRY(d, sha256_file(p));
+    have.emplace(p.filename().string(), d);
+    given += (given.empty() ? "" : ", ") + p.filename().string() + " (sha256 " +
+             to_hex(d).substr(0, 12) + ")";
+  }
+  if (want == have)
+    return ok();
+  return make_error(Errc::stale,
+                    "objects differ: base " + base.path().string() +
+                        " was made for " + objects_text(base.meta().objects) +
+                        ", but supplement " + out + " is for " + given +
+                        "; a supplement must be generated for exactly the "
+                        "base's objects");
 }
 
 } // namespace btfpack::cli

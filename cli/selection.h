@@ -8,14 +8,30 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "btfpack/archive_index.h"
+#include "btfpack/bundle.h"
 #include "btfpack/fetcher.h"
+#include "btfpack/keys.h"
 #include "btfpack/result.h"
 
 namespace btfpack::cli {
+
+// open_supplement_base opens BASE for `gen/build --supplement-of`: it must
+// verify with the public half of `key`, the key that signs the supplement
+// (a supplement is signed by a key trusted for its base's name).
+Result<std::shared_ptr<Bundle>>
+open_supplement_base(const std::filesystem::path &base, const SecretKey &key);
+// check_supplement_objects refuses, before any gen work, objects whose
+// file names and sha256 are not exactly the base's (arches are checked
+// when the bundle is written).
+Result<void>
+check_supplement_objects(const Bundle &base,
+                         const std::vector<std::filesystem::path> &objects,
+                         const std::string &out);
 
 // no_match_error describes why `filter` selects nothing from `entries`
 // (everything `where` holds, "the archive DIR" or "the listing URL").

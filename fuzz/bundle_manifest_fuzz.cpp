@@ -50,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
   if (p) {
     if (p->major != FORMAT_MAJOR || p->length > MAX_PREAMBLE)
       std::abort();
-    if (p->minor == FORMAT_MINOR &&
-        encode_preamble(p->sig_size, p->manifest_size) !=
+    if (p->minor <= FORMAT_MINOR &&
+        encode_preamble(p->sig_size, p->manifest_size, p->minor) !=
             text.substr(0, p->length))
       std::abort();
   }

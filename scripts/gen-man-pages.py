@@ -23,6 +23,7 @@ EXAMPLES = {
         "btfpack gen --archive mirror/ --object agent.bpf.o --bundle out/agent.btfpack --key release --bundle-name agent --bundle-version 42 --valid-days 365",
         "btfpack gen --archive mirror/ --object agent.bpf.o --shard 2/4 --out shards/2",
         "btfpack gen --archive mirror/ --object agent.bpf.o --release '5.4.0-*-aws' --jobs 2",
+        "btfpack gen --archive mirror/ --object agent.bpf.o --key release --supplement-of agent-v5.btfpack --bundle agent-v6.supplement.btfpack",
     ],
     "merge": ["btfpack merge shards/1 shards/2 shards/3 shards/4 --bundle out/agent.btfpack --key release"],
     "build": [
@@ -38,6 +39,8 @@ EXAMPLES = {
                "btfpack verify out/agent.btfpack          # keys of /etc/btfpack/keys"],
     "inspect": ["btfpack inspect out/agent.btfpack --key keys/release.pub",
                 "btfpack -p inspect out/agent.btfpack"],
+    "diff": ["btfpack diff agent-v5.btfpack agent-v6.btfpack --key keys/release.pub",
+             "btfpack -j diff old.btfpack new.btfpack --key keys/release.pub || [ $? -eq 1 ]"],
     "resolve": [
         "btfpack resolve                           # the installed bundle, this host",
         "btfpack resolve --name agent-a            # the bundle installed as agent-a",
@@ -50,6 +53,7 @@ EXAMPLES = {
         "btfpack explain",
         "btfpack explain --bundle agent.btfpack --kernel-release 5.4.0-1036-aws --os-release /tmp/ubuntu-20.04",
         "btfpack -p explain --allow-nearest",
+        "btfpack explain --bundle agent-v5.btfpack --supplement agent-v6.supplement.btfpack --key release.pub",
     ],
     "install": ["btfpack install agent.btfpack     # under its manifest name",
                 "btfpack install agent.btfpack --key release.pub --store /var/lib/btfpack"],
@@ -60,6 +64,7 @@ EXAMPLES = {
 }
 
 NOTES = {
+    "diff": "Kernels are compared by their blob digest: + added (in NEW only), \\- removed (in OLD only), ~ changed (another minimized BTF). Exit status as diff(1): 0 no kernel differs, 1 some do, 2 trouble (a bundle that does not open or verify, a usage error). With \\fB\\-\\-key\\fR both bundles must verify; without it they are read UNVERIFIED, as inspect does.",
     "gen": "A selection that matches no kernel is an error naming the filter and what the archive holds; \\fB\\-\\-allow\\-empty\\fR accepts it. Output paths (\\fB\\-\\-out\\fR, \\fB\\-\\-bundle\\fR, \\fB\\-\\-report\\fR) are checked and their directories created before any work. \\fB\\-j N\\fR after the command is \\fB\\-\\-jobs\\fR; before it, \\fB\\-j\\fR is JSON.",
     "fetch": "A selection that matches no file is an error naming the filter and what the listing holds; \\fB\\-\\-allow\\-empty\\fR accepts it.",
     "build": "Without CONFIG, ./btfpack.json is read when there is one. The options and the configuration keys (docs/build-config.md) are one set: \\fB\\-\\-bundle\\-name\\fR (bundle.name), \\fB\\-\\-valid\\-days\\fR (bundle.valid_days), \\fB\\-\\-cache\\-dir\\fR (cache_dir), \\fB\\-\\-custom\\-kernels\\fR (custom_kernels), \\fB\\-\\-jobs\\fR (jobs); \\fB\\-\\-name\\fR, \\fB\\-\\-expires\\fR, \\fB\\-\\-cache\\fR, \\fB\\-\\-custom\\fR and \\fB\\-j\\fR are aliases. A configuration that is not valid JSON is reported with its line and column.",

@@ -11,6 +11,7 @@
 
 #include "btfpack/file_util.h"
 #include "btfpack/json_parse.h"
+#include "btfpack/supplement.h"
 #include "json_codec.h"
 
 namespace btfpack::btfgen {
@@ -79,6 +80,43 @@ Result<std::int64_t> parse_expiry(std::string_view text, std::int64_t created) {
 
 namespace {
 
+// as_supplement turns `meta` and `items` into a supplement of `base`:
+// same objects and name, a newer version, and only the kernels the base
+// lacks or holds with another BTF (compared by blob digest).
+Result<void> as_supplement(const Bundle &base, const BundleParams &params,
+                           const fs::path &bundle, BundleMeta &meta,
+                           std::vector<Packed> &items) {
+  const auto &bm = base.meta();
+  const std::string bn = "base " + base.path().string();
+  BTFPACK_CHECK(
+      check_same_objects(bm, bn, meta, "supplement " + bundle.string()));
+  if (meta.name != bm.name)
+    return make_error(Errc::invalid_argument,
+                      "supplement " + bundle.string() + " is named \"" +
+                          meta.name + "\" but " + bn + " is \"" + bm.name +
+                          "\": a supplement keeps its base's name");
+  if (!params.version)
+    meta.version = bm.version + 1;
+  if (meta.version <= bm.version)
+    return make_error(Errc::invalid_argument,
+                      "supplement version " + std::to_string(meta.version) +
+                          " must be newer than " + bn + "'s version " +
+                          std::to_string(bm.version));
+  BTFPACK_TRY(digest, parse_sha256_hex(base.manifest_sha256()));
+  meta.supplement_of = SupplementOf{bm.name, bm.version, digest};
+  std::size_t total = items.size();
+  std::erase_if(items, [&](const Packed &p) {
+    const BundleEntry *e = base.find(p.key);
+    return e && e->blob == p.digest;
+  });
+  if (items.empty())
+    return make_error(Errc::not_found, "no supplement written: all " +
+                                           std::to_string(total) +
+                                           " kernel(s) are in " + bn +
+                                           " with the same minimized BTF");
+  return ok();
+}
+
 Result<void> build_bundle(BundleMeta meta, std::vector<Packed> items,
                           const BundleParams &params, const fs::path &bundle,
                           const SecretKey &key) {
@@ -87,6 +125,9 @@ Result<void> build_bundle(BundleMeta meta, std::vector<Packed> items,
   meta.version = bundle_version(params);
   meta.expires = params.expires;
   meta.btfpack_version = BTFPACK_VERSION;
+  if (params.supplement_of)
+    BTFPACK_CHECK(
+        as_supplement(*params.supplement_of, params, bundle, meta, items));
   std::sort(items.begin(), items.end(),
             [](const Packed &a, const Packed &b) { return a.key < b.key; });
   BundleWriter w(std::move(meta));

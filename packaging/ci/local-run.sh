@@ -13,6 +13,9 @@
 #   local-run.sh verify FILE    check a bundle with the public key
 #   local-run.sh all N          shard 1..N, merge, single, and compare the
 #                               two bundles byte for byte
+#   local-run.sh scheduled      the scheduled job: build against the current
+#                               archive and publish into $BTFPACK_PUBLISH_DIR
+#                               only when `btfpack diff` shows a change
 #
 # Environment:
 #   BTFPACK_CONFIG   the build configuration (default btfpack.json)
@@ -34,6 +37,14 @@
 #                    https://github.com/btfpack/btfpack/releases/download/
 #                    v$BTFPACK_VERSION/btfpack_$BTFPACK_VERSION-1_amd64.deb
 #   BTFPACK_VERSION  (install) which btfpack release (default 0.1.0)
+#   BTFPACK_PUBLISH_DIR  (scheduled) where published bundles live, kept
+#                    between pipelines: NAME-vN.btfpack (a full version) and
+#                    NAME-vN.supplement.btfpack; default public/bundles
+#   BTFPACK_PUBLISH_MODE (scheduled) version: publish a new full version
+#                    (default); supplement: publish a supplement of the
+#                    newest full version (only kernels it lacks or changed)
+#   BTFPACK_PUBLISH_CMD  (scheduled) run with the new file as $1 after it
+#                    is published (e.g. upload it to a package registry)
 #   BTFPACK_INSTALL  skip: install nothing (the image has it; btfpack's own
 #                    test suite, which runs the pipeline with a shell
 #                    executor on a machine that has btfpack and bpftool)
@@ -142,6 +153,91 @@ step_verify() {
   sha256sum "$f" | tee "$f.sha256"
 }
 
+# published_version FILE: the bundle's version (0 when FILE is empty).
+published_version() {
+  if [ -z "$1" ]; then echo 0; else "$BTFPACK" -j inspect "$1" | jq -r .version; fi
+}
+
+# newest PATTERN...: the published file of the highest version, or nothing.
+newest() {
+  local f best="" bv=0 v
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    v=$(published_version "$f")
+    if [ "$v" -gt "$bv" ]; then best=$f bv=$v; fi
+  done
+  echo "$best"
+}
+
+# publish FILE: copy into the publish directory (atomically), verify, hook.
+publish() {
+  local f=$1 dst
+  dst="$PUB/$(basename "$f")"
+  [ -e "$dst" ] && die "$dst is already published: versions must increase"
+  cp "$f" "$dst.tmp" && mv "$dst.tmp" "$dst"
+  step_verify "$dst" >/dev/null
+  echo "local-run: published $dst"
+  if [ -n "${BTFPACK_PUBLISH_CMD:-}" ]; then bash -c "$BTFPACK_PUBLISH_CMD" publish "$dst"; fi
+}
+
+# The scheduled job (e.g. nightly): kernels arrive in the archive after a
+# release. Build against the current archive; publish only when `btfpack
+# diff` (exit 0 same, 1 different) shows a change, with the version of the
+# newest published bundle + 1, so versions only increase.
+step_scheduled() {
+  ensure_key
+  PUB=${BTFPACK_PUBLISH_DIR:-public/bundles}
+  local mode=${BTFPACK_PUBLISH_MODE:-version} name stem
+  name=$(bundle_name) stem=${name%.btfpack}
+  mkdir -p "$PUB" "$OUT/scheduled"
+  local latest full prev next rc=0
+  latest=$(newest "$PUB/$stem"-v*.btfpack)
+  full=$(newest "$PUB/$stem"-v*[0-9].btfpack)
+  prev=$(published_version "$latest")
+  next=$((prev + 1))
+  local keyarg=()
+  [ -n "${BTFPACK_PUBLIC_KEY:-}" ] && keyarg=(--key "$BTFPACK_PUBLIC_KEY")
+  if [ "$mode" = supplement ] && [ -n "$full" ]; then
+    local cand="$OUT/scheduled/$stem-v$next.supplement.btfpack" log="$OUT/scheduled/build.log"
+    if ! "$BTFPACK" build "$CONFIG" "${EXTRA[@]}" --bundle-version "$next" \
+      --supplement-of "$full" --bundle "$cand" 2>&1 | tee "$log"; then
+      if grep -q "no supplement written" "$log"; then
+        echo "local-run: no kernel new or changed since $full: nothing published"
+        return 0
+      fi
+      die "the scheduled build failed (see above)"
+    fi
+    # The newest supplement already published holds everything since the
+    # base too: publish only when this one differs from it.
+    local last
+    last=$(newest "$PUB/$stem"-v*.supplement.btfpack)
+    if [ -n "$last" ]; then
+      "$BTFPACK" diff "${keyarg[@]}" "$last" "$cand" || rc=$?
+      [ "$rc" -le 1 ] || die "btfpack diff failed"
+      if [ "$rc" -eq 0 ]; then
+        echo "local-run: no change since $last: nothing published"
+        return 0
+      fi
+    fi
+    publish "$cand"
+    return 0
+  fi
+  [ "$mode" = version ] || [ "$mode" = supplement ] || die "BTFPACK_PUBLISH_MODE is version or supplement, not $mode"
+  local cand="$OUT/scheduled/$stem-v$next.btfpack"
+  "$BTFPACK" build "$CONFIG" "${EXTRA[@]}" --bundle-version "$next" --bundle "$cand"
+  if [ -n "$full" ]; then
+    # Against what hosts have: the newest full version (with its newest
+    # supplement, which a full version replaces).
+    "$BTFPACK" diff "${keyarg[@]}" "$full" "$cand" || rc=$?
+    [ "$rc" -le 1 ] || die "btfpack diff failed"
+    if [ "$rc" -eq 0 ]; then
+      echo "local-run: no change since $full: nothing published"
+      return 0
+    fi
+  fi
+  publish "$cand"
+}
+
 case "${1:-}" in
   shard) [ $# -eq 3 ] || die "usage: local-run.sh shard K N"; step_shard "$2" "$3" ;;
   merge) step_merge ;;
@@ -160,5 +256,6 @@ case "${1:-}" in
       die "merged bundle differs from the single-machine bundle"
     fi
     ;;
-  *) sed -n '3,43p' "$0" >&2; exit 2 ;;
+  scheduled) step_scheduled ;;
+  *) sed -n '3,50p' "$0" >&2; exit 2 ;;
 esac

@@ -111,6 +111,10 @@ std::string encode_manifest(const Manifest &m) {
   out += "btfpack\t" + meta.btfpack_version + "\n";
   out += "bpftool\t" + meta.bpftool_version + "\n";
   out += "snapshot\t" + meta.archive_snapshot + "\n";
+  if (meta.supplement_of)
+    out += "supplement_of\t" + meta.supplement_of->name + "\t" +
+           std::to_string(meta.supplement_of->version) + "\t" +
+           to_hex(meta.supplement_of->base_manifest) + "\n";
   for (const auto &o : meta.objects)
     out += "object\t" + o.name + "\t" + (o.arch.empty() ? "-" : o.arch) + "\t" +
            to_hex(o.digest) + "\n";
@@ -154,6 +158,29 @@ std::string encode_kernel_lines(std::span<const ManifestKernel> kernels) {
 }
 
 namespace {
+
+// parse_supplement_of reads "supplement_of\t<name>\t<version>\t<sha256>"
+// (format 1.1): once, before any object, blob or kernel line.
+template <typename F, typename Bad>
+Result<void> parse_supplement_of(const F &f, Manifest &m, const Bad &bad) {
+  if (m.meta.supplement_of)
+    return bad("\"supplement_of\" listed twice");
+  if (!m.meta.objects.empty() || !m.blobs.empty() || !m.kernels.empty())
+    return bad("\"supplement_of\" after \"object\", \"blob\" or "
+               "\"kernel\" lines");
+  if (f.size() != 4)
+    return bad("expected \"supplement_of\t<name>\t<version>\t<sha256>\"");
+  if (!valid_field(f[1], true, false))
+    return bad("\"supplement_of\" names an invalid bundle name");
+  auto v = parse_u64(f[2]);
+  if (!v || *v > (std::uint64_t{1} << 62))
+    return bad("\"supplement_of\" version is not a number");
+  auto d = parse_sha256_hex(f[3]);
+  if (!d || to_hex(*d) != f[3])
+    return bad("\"supplement_of\" digest is not 64 lowercase hex digits");
+  m.meta.supplement_of = SupplementOf{std::string(f[1]), *v, *d};
+  return ok();
+}
 
 auto ktuple(const ManifestKernel &k) {
   return std::tie(k.distro, k.version, k.arch, k.release);
@@ -322,7 +349,9 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
   while (next_line(line)) {
     auto f = line.starts_with("kernel\t") ? Fields<6>{{"kernel"}, 1}
                                           : split_fields<6>(line, '\t');
-    if (f[0] == "object") {
+    if (f[0] == "supplement_of" && m.minor >= MINOR_SUPPLEMENT) {
+      BTFPACK_CHECK(parse_supplement_of(f, m, bad));
+    } else if (f[0] == "object") {
       if (!m.blobs.empty() || !m.kernels.empty())
         return bad("\"object\" after \"blob\" or \"kernel\" lines");
       if (f.size() != 4)
@@ -470,11 +499,11 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view name) {
   return m;
 }
 
-std::string encode_preamble(std::uint64_t sig_size,
-                            std::uint64_t manifest_size) {
+std::string encode_preamble(std::uint64_t sig_size, std::uint64_t manifest_size,
+                            std::uint32_t minor) {
   return std::string(PREAMBLE_MAGIC) + " " +
-         version_string(FORMAT_MAJOR, FORMAT_MINOR) + " " +
-         std::to_string(sig_size) + " " + std::to_string(manifest_size) + "\n";
+         version_string(FORMAT_MAJOR, minor) + " " + std::to_string(sig_size) +
+         " " + std::to_string(manifest_size) + "\n";
 }
 
 Result<Preamble> parse_preamble(std::string_view data, std::string_view name) {

@@ -24,8 +24,12 @@ namespace btfpack::detail {
 
 // Format version written by this code. Readers accept any minor of their
 // major and refuse a newer major (docs/bundle-format.md "Compatibility").
+// FORMAT_MINOR is the newest minor version this code reads; writers write
+// the oldest that can express the bundle: 1.0, or 1.1 for a supplement
+// (the "supplement_of" line).
 constexpr std::uint32_t FORMAT_MAJOR = 1;
-constexpr std::uint32_t FORMAT_MINOR = 0;
+constexpr std::uint32_t FORMAT_MINOR = 1;
+constexpr std::uint32_t MINOR_SUPPLEMENT = 1;
 
 constexpr std::string_view PREAMBLE_MAGIC = "BTFPACK";
 constexpr std::string_view BODY_MAGIC = "BTFPACK-BODY";
@@ -78,7 +82,7 @@ struct ManifestChunk {
 };
 
 struct Manifest {
-  std::uint32_t major = FORMAT_MAJOR, minor = FORMAT_MINOR;
+  std::uint32_t major = FORMAT_MAJOR, minor = 0;
   BundleMeta meta;
   std::vector<ManifestBlob> blobs;     // file order; bases come first
   std::vector<ManifestChunk> chunks;   // empty: kernels are in the head
@@ -128,8 +132,8 @@ struct Preamble {
   std::uint64_t manifest_size = 0;
   std::size_t length = 0; // of the line, with its newline
 };
-std::string encode_preamble(std::uint64_t sig_size,
-                            std::uint64_t manifest_size);
+std::string encode_preamble(std::uint64_t sig_size, std::uint64_t manifest_size,
+                            std::uint32_t minor = 0);
 // parse_preamble refuses a newer major version with Errc::unsupported.
 Result<Preamble> parse_preamble(std::string_view data, std::string_view name);
 
@@ -158,9 +162,12 @@ Result<std::uint64_t> zstd_frame_content_size(std::span<const std::uint8_t> src,
 std::string bundle_trusted_comment(const BundleMeta &meta);
 // assemble_signed_bundle signs `body` and returns preamble + signature +
 // body.
-Result<std::vector<std::uint8_t>> assemble_signed_bundle(
-    std::span<const std::uint8_t> body, std::uint64_t manifest_size,
-    const std::string &trusted_comment, const SecretKey &key);
+// `minor` is the format's minor version (the manifest's).
+Result<std::vector<std::uint8_t>>
+assemble_signed_bundle(std::span<const std::uint8_t> body,
+                       std::uint64_t manifest_size,
+                       const std::string &trusted_comment, const SecretKey &key,
+                       std::uint32_t minor = 0);
 
 // parse_u64 accepts canonical decimal (no sign, no leading zero).
 std::optional<std::uint64_t> parse_u64(std::string_view s);

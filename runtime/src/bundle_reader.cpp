@@ -717,9 +717,9 @@ Result<void> resign_bundle(const std::filesystem::path &path,
   const auto &pre = b.impl_->pre;
   auto body = std::span<const std::uint8_t>(bytes).subspan(
       static_cast<std::size_t>(pre.length + pre.sig_size));
-  BTFPACK_TRY(out,
-              assemble_signed_bundle(body, pre.manifest_size,
-                                     bundle_trusted_comment(b.meta()), key));
+  BTFPACK_TRY(out, assemble_signed_bundle(body, pre.manifest_size,
+                                          bundle_trusted_comment(b.meta()), key,
+                                          pre.minor));
   return write_file_atomic(path, out, Durability::file_and_dir, 0644);
 }
 

@@ -137,6 +137,12 @@ Result<std::vector<std::uint8_t>> build_body(const BundleWriter::Impl &impl,
       return invalid("object " + meta.objects[i].name + " listed twice");
   if (impl.kernels.empty())
     return invalid("no kernels added");
+  if (meta.supplement_of) {
+    if (!valid_field(meta.supplement_of->name, true, false) ||
+        meta.supplement_of->version > (std::uint64_t{1} << 62))
+      return invalid("supplement_of names an invalid base bundle");
+    m.minor = MINOR_SUPPLEMENT; // the oldest version that can express it
+  }
 
   // Blob order: by the first kernel that uses it, so that neighbours (same
   // distro and version, adjacent releases) are near each other and bases
@@ -275,6 +281,11 @@ Result<std::vector<std::uint8_t>> build_body(const BundleWriter::Impl &impl,
   return body;
 }
 
+// format_minor is the minor version a bundle with `meta` is written as.
+std::uint32_t format_minor(const BundleMeta &meta) {
+  return meta.supplement_of ? MINOR_SUPPLEMENT : 0;
+}
+
 } // namespace
 
 namespace detail {
@@ -284,11 +295,13 @@ std::string bundle_trusted_comment(const BundleMeta &meta) {
          std::to_string(meta.version);
 }
 
-Result<std::vector<std::uint8_t>> assemble_signed_bundle(
-    std::span<const std::uint8_t> body, std::uint64_t manifest_size,
-    const std::string &trusted_comment, const SecretKey &key) {
+Result<std::vector<std::uint8_t>>
+assemble_signed_bundle(std::span<const std::uint8_t> body,
+                       std::uint64_t manifest_size,
+                       const std::string &trusted_comment, const SecretKey &key,
+                       std::uint32_t minor) {
   BTFPACK_TRY(sig, key.sign(body, trusted_comment));
-  std::string pre = encode_preamble(sig.size(), manifest_size);
+  std::string pre = encode_preamble(sig.size(), manifest_size, minor);
   std::vector<std::uint8_t> out;
   out.reserve(pre.size() + sig.size() + body.size());
   out.insert(out.end(), pre.begin(), pre.end());
@@ -304,14 +317,15 @@ BundleWriter::serialize(const SecretKey &key) const {
   BundleMeta meta;
   std::uint64_t msize = 0;
   BTFPACK_TRY(body, build_body(*impl_, meta, msize));
-  return assemble_signed_bundle(body, msize, bundle_trusted_comment(meta), key);
+  return assemble_signed_bundle(body, msize, bundle_trusted_comment(meta), key,
+                                format_minor(meta));
 }
 
 Result<std::vector<std::uint8_t>> BundleWriter::serialize_unsigned() const {
   BundleMeta meta;
   std::uint64_t msize = 0;
   BTFPACK_TRY(body, build_body(*impl_, meta, msize));
-  std::string pre = encode_preamble(0, msize);
+  std::string pre = encode_preamble(0, msize, format_minor(meta));
   body.insert(body.begin(), pre.begin(), pre.end());
   return body;
 }

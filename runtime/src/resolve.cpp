@@ -8,6 +8,7 @@
 #include "btfpack/btf_check.h"
 #include "btfpack/kernel_release.h"
 #include "btfpack/paths.h"
+#include "btfpack/supplement.h"
 #include "btfpack/trust.h"
 
 namespace btfpack {
@@ -120,6 +121,37 @@ Result<Bundle> open_bundle(const ResolveOptions &o, const TrustPolicy &policy,
   return opened;
 }
 
+// add_supplements opens each supplement with the policy's keys and adds it
+// to the set: check_supplement refuses a stranger's (only the base's signer
+// or a key bound to the base's name may sign one), and the policy must
+// trust its signer for the name.
+Result<void> add_supplements(const ResolveOptions &o, const TrustPolicy &policy,
+                             BundleSet &set, BundleInfo &info) {
+  OpenOptions oo;
+  oo.allow_expired = o.allow_expired;
+  oo.now = o.now;
+  std::vector<KeyId> name_keys;
+  for (const auto &k : policy.entries())
+    if (k.name == set.base().meta().name)
+      name_keys.push_back(k.key.id());
+  for (const auto &p : o.supplements) {
+    auto s = Bundle::open(p, policy.all(), oo);
+    if (!s.ok())
+      return with_context(policy.about(std::move(s).error()),
+                          "open supplement " + p.string());
+    if (auto t = policy.check_signer(s->meta().name, s->signer()); !t)
+      return with_context(std::move(t).error(),
+                          "refusing supplement " + p.string());
+    std::string line = "supplement \"" + s->meta().name + "\" version " +
+                       std::to_string(s->meta().version) + " (" + p.string() +
+                       "), " + std::to_string(s->entry_count()) +
+                       " kernels, signed by key " + key_id_hex(s->signer());
+    BTFPACK_CHECK(set.add_supplement(std::move(*s), name_keys));
+    info.supplements.push_back(std::move(line));
+  }
+  return ok();
+}
+
 // LoadedObject: an object about to be loaded and the bundle's record of it,
 // kept for the arch check once an entry is chosen.
 using LoadedObject = std::pair<std::string, const BundleObject *>;
@@ -176,7 +208,7 @@ check_staleness(const std::vector<WantedObject> &wanted, const Bundle &b,
 
 // find_exact is resolve's fast path: an exact entry found by lookup, which
 // reads one manifest chunk instead of every kernel line.
-const BundleEntry *find_exact(const Bundle &b, const HostFacts &h) {
+const BundleEntry *find_exact(const BundleSet &b, const HostFacts &h) {
   if (!h.os_id.present())
     return nullptr;
   std::vector<std::string> arches = arch_aliases(h.arch.value);
@@ -191,9 +223,10 @@ const BundleEntry *find_exact(const Bundle &b, const HostFacts &h) {
 
 // choose_entry matches the host against the bundle (r.decision). explain
 // always scans the whole bundle to list every candidate.
-Result<void> choose_entry(const ResolveOptions &o, const Bundle &b,
+Result<void> choose_entry(const ResolveOptions &o, const BundleSet &set,
                           Resolution &r, bool explaining) {
-  const BundleEntry *exact = explaining ? nullptr : find_exact(b, r.host);
+  const Bundle &b = set.base();
+  const BundleEntry *exact = explaining ? nullptr : find_exact(set, r.host);
   if (exact) {
     r.decision.kind = MatchKind::exact;
     r.decision.chosen = *exact;
@@ -203,8 +236,10 @@ Result<void> choose_entry(const ResolveOptions &o, const Bundle &b,
          "lookup; explain lists every candidate)"});
     r.decision.summary = "exact match: " + key_str(exact->kernel);
   } else {
-    r.decision = match_host(r.host, b.entries(), o.policy);
+    r.decision = match_host(r.host, set.entries(), o.policy);
   }
+  for (auto &c : r.decision.candidates)
+    c.source = set.source(c.entry.kernel).label;
   if (r.decision.kind == MatchKind::native) {
     r.native = true;
     return ok();
@@ -216,6 +251,7 @@ Result<void> choose_entry(const ResolveOptions &o, const Bundle &b,
     return with_context(e, "resolve with bundle " + r.bundle.path.string());
   }
   r.digest = r.decision.chosen->blob;
+  r.source = set.source(r.decision.chosen->kernel).label;
   return ok();
 }
 
@@ -265,9 +301,10 @@ Result<void> check_arch(const Bundle &b, const std::vector<LoadedObject> &ld,
 
 // hand_off reads the chosen blob, checks its structure and hands it over
 // (memfd, cache file or nothing), the same for a file and bytes.
-Result<void> hand_off(const ResolveOptions &o, const Bundle &b, Resolution &r) {
+Result<void> hand_off(const ResolveOptions &o, const BundleSet &set,
+                      Resolution &r) {
   auto read_checked = [&]() -> Result<std::vector<std::uint8_t>> {
-    BTFPACK_TRY(blob, b.read_blob(r.digest));
+    BTFPACK_TRY(blob, set.read_blob(*r.decision.chosen));
     BTFPACK_TRY(sum, check_btf(blob, "blob " + to_hex(r.digest)));
     r.btf_types = sum.types;
     return blob;
@@ -324,17 +361,21 @@ Result<void> run(const ResolveOptions &o, Explanation &x, bool explaining) {
                 choose_bundle(o, r.host, policy, digests, r.considered));
     r.bundle.path = chosen;
   }
-  BTFPACK_TRY(b, open_bundle(o, policy, r));
+  BTFPACK_TRY(opened, open_bundle(o, policy, r));
+  BundleSet set(std::move(opened));
+  const Bundle &b = set.base();
+  x.stage = "supplement";
+  BTFPACK_CHECK(add_supplements(o, policy, set, r.bundle));
   x.stage = "staleness";
   BTFPACK_TRY(loaded, check_staleness(wanted, b, r));
   x.stage = "match";
-  BTFPACK_CHECK(choose_entry(o, b, r, explaining));
+  BTFPACK_CHECK(choose_entry(o, set, r, explaining));
   if (r.native)
     return ok();
   x.stage = "arch";
   BTFPACK_CHECK(check_arch(b, loaded, r));
   x.stage = "handoff";
-  return hand_off(o, b, r);
+  return hand_off(o, set, r);
 }
 
 } // namespace

@@ -32,6 +32,7 @@ ALLOWED = [
     r'^bash "\$LOCAL_RUN" shard \$\{\{ matrix\.shard \}\} "\$SHARDS"$',
     r'^bash "\$LOCAL_RUN" shard "\$CI_NODE_INDEX" "\$CI_NODE_TOTAL"$',
     r'^bash "\$LOCAL_RUN" merge$',
+    r'^bash "\$LOCAL_RUN" scheduled$',
 ]
 
 
@@ -73,6 +74,24 @@ for name, job in gl.items():
     for key in ("before_script", "script"):
         for line in job.get(key, []):
             check_calls(f"gitlab job {name}", line)
+
+# The scheduled job (gitlab_ci_test runs GitLab's twice): only on a
+# schedule, while the release jobs do not run then.
+on = gh.get("on", gh.get(True))
+check(isinstance(on, dict) and on.get("schedule"), "github: no schedule trigger")
+sj = gh["jobs"].get("scheduled", {})
+check(sj.get("if") == "github.event_name == 'schedule'",
+      "github job scheduled: not limited to schedules")
+check(gh["jobs"]["gen"].get("if") == "github.event_name != 'schedule'",
+      "github job gen runs on schedules")
+check(any('"$LOCAL_RUN" scheduled' in st.get("run", "") for st in sj.get("steps", [])),
+      "github job scheduled does not run local-run.sh scheduled")
+gls = gl.get("scheduled", {})
+check(gls.get("rules") == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}],
+      "gitlab job scheduled: not limited to schedules")
+for name in ("gen", "bundle"):
+    check(gl[name].get("rules") == [{"if": '$CI_PIPELINE_SOURCE != "schedule"'}],
+          f"gitlab job {name} runs on schedules")
 
 if errors:
     print("\n".join("FAIL: " + e for e in errors))

@@ -15,6 +15,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "btfpack/file_util.h"
 #include "test_util.h"
@@ -74,14 +76,18 @@ struct Repo {
                 msg + "' 2>&1");
     EXPECT_EQ(r.status, 0) << r.out;
   }
-  test::CmdResult pipeline() {
-    return sh("cd " + q(dir) + " && " + q(gitlab_ci_local()) +
+  // pipeline runs the pipeline; `extra`: more gitlab-ci-local arguments,
+  // `predefined`: more predefined variables they set (comma-separated).
+  test::CmdResult pipeline(const std::string &extra = "",
+                           const std::string &predefined = "") {
+    return sh("cd " + q(dir) + " && " + q(gitlab_ci_local()) + " " + extra +
               " --force-shell-executor --shell-isolation "
               "--artifacts-to-source --variable BTFPACK_INSTALL=skip "
               "--variable BTFPACK=" +
               test::cli_path().string() +
               " --variable BTFPACK_SECRET_KEY=" + (t / "release").string() +
-              " --ignore-predefined-vars CI_PIPELINE_IID "
+              " --ignore-predefined-vars CI_PIPELINE_IID" + predefined +
+              " "
               "--variable CI_PIPELINE_IID=7 2>&1");
   }
 };
@@ -135,6 +141,92 @@ TEST(GitLabCiLocal, AFailingShardFailsThePipelineWithItsError) {
   EXPECT_NE(r.out.find("6.1.0-99-amd64"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("PASS  bundle"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(repo.dir / "out/release/ci-agent.btfpack"));
+}
+
+// The scheduled job (a pipeline of source "schedule"), run three times on
+// one repository whose published bundles persist outside it: the first run
+// publishes version 1; the second, with the archive unchanged, publishes
+// nothing (btfpack diff: no change); after a kernel is added to the
+// archive, the third publishes version 2 holding it, and a fourth, in
+// supplement mode after one more kernel, publishes a supplement of
+// version 2 holding only that kernel.
+TEST(GitLabCiLocal, ScheduledJobPublishesOnlyWhenDiffShowsAChange) {
+  if (!fs::exists(gitlab_ci_local()))
+    GTEST_SKIP() << gitlab_ci_local()
+                 << " is not installed: run scripts/install-deps.sh";
+  const fs::path corpus = test::source_dir() / "../shared/corpus/archive";
+  const fs::path k1 = "debian/11/x86_64/5.10.0-30-cloud-amd64.btf.tar.xz";
+  const fs::path k2 = "debian/11/x86_64/5.10.0-32-cloud-amd64.btf.tar.xz";
+  if (!fs::exists(corpus / k1) || !fs::exists(corpus / k2))
+    GTEST_SKIP() << "no shared corpus at " << corpus;
+  Repo repo;
+  fs::path pub = repo.t / "published";
+  auto scheduled = [&](const std::string &mode) {
+    return repo.pipeline("--variable CI_PIPELINE_SOURCE=schedule --variable "
+                         "BTFPACK_PUBLISH_DIR=" +
+                             pub.string() +
+                             " --variable BTFPACK_PUBLISH_MODE=" + mode,
+                         ",CI_PIPELINE_SOURCE");
+  };
+  auto published = [&] {
+    std::set<std::string> names;
+    for (const auto &e : fs::directory_iterator(pub))
+      if (e.path().extension() == ".btfpack")
+        names.insert(e.path().filename().string());
+    return names;
+  };
+  auto cli = [&](const std::string &args) {
+    return sh(q(test::cli_path()) + " " + args + " 2>&1");
+  };
+  auto key = " --key " + q(repo.dir / "keys/release.pub");
+
+  auto r1 = scheduled("version");
+  ASSERT_EQ(r1.status, 0) << r1.out;
+  EXPECT_NE(r1.out.find("PASS  scheduled"), std::string::npos) << r1.out;
+  EXPECT_EQ(r1.out.find("gen: ["), std::string::npos)
+      << "the release jobs ran on a schedule\n"
+      << r1.out;
+  EXPECT_EQ(published(), std::set<std::string>{"ci-agent-v1.btfpack"});
+
+  auto r2 = scheduled("version");
+  ASSERT_EQ(r2.status, 0) << r2.out;
+  EXPECT_NE(r2.out.find("nothing published"), std::string::npos) << r2.out;
+  EXPECT_EQ(published(), std::set<std::string>{"ci-agent-v1.btfpack"});
+
+  fs::copy_file(corpus / k1, repo.dir / "archive" / k1);
+  repo.commit("a kernel after the release");
+  auto r3 = scheduled("version");
+  ASSERT_EQ(r3.status, 0) << r3.out;
+  EXPECT_EQ(published(), (std::set<std::string>{"ci-agent-v1.btfpack",
+                                                "ci-agent-v2.btfpack"}));
+  auto d = cli("-j diff" + key + " " + q(pub / "ci-agent-v1.btfpack") + " " +
+               q(pub / "ci-agent-v2.btfpack"));
+  EXPECT_EQ(d.status, 1) << d.out;
+  auto j = nlohmann::json::parse(d.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << d.out;
+  ASSERT_EQ(j["added"].size(), 1u) << d.out;
+  EXPECT_EQ(j["added"][0]["kernel"]["release"], "5.10.0-30-cloud-amd64");
+  EXPECT_EQ(j["new"]["version"], 2);
+
+  fs::copy_file(corpus / k2, repo.dir / "archive" / k2);
+  repo.commit("one more kernel");
+  auto r4 = scheduled("supplement");
+  ASSERT_EQ(r4.status, 0) << r4.out;
+  EXPECT_TRUE(published().contains("ci-agent-v3.supplement.btfpack")) << r4.out;
+  auto in = cli("-j inspect --entries" + key + " " +
+                q(pub / "ci-agent-v3.supplement.btfpack"));
+  ASSERT_EQ(in.status, 0) << in.out;
+  auto ji = nlohmann::json::parse(in.out, nullptr, false);
+  ASSERT_FALSE(ji.is_discarded()) << in.out;
+  EXPECT_EQ(ji["format"], "1.1");
+  EXPECT_EQ(ji["supplement_of"]["version"], 2);
+  ASSERT_EQ(ji["entries"].size(), 1u) << in.out;
+  EXPECT_EQ(ji["entries"][0]["release"], "5.10.0-32-cloud-amd64");
+  // And once more: no new kernel, no new supplement.
+  auto r5 = scheduled("supplement");
+  ASSERT_EQ(r5.status, 0) << r5.out;
+  EXPECT_NE(r5.out.find("nothing published"), std::string::npos) << r5.out;
+  EXPECT_EQ(published().size(), 3u);
 }
 
 } // namespace

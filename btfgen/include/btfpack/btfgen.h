@@ -257,6 +257,12 @@ struct BundleParams {
   std::uint64_t version = 0; // 0: bundle_version's default
   std::int64_t created = 0;  // unix seconds; 0: not recorded
   std::int64_t expires = 0;  // 0: never
+  // supplement_of: write a supplement of this (verified) base bundle
+  // instead (docs/bundle-format.md "Supplements"): only the kernels missing
+  // from the base or whose minimized BTF differs from the base's. The
+  // objects must be the base's, the name its name, the version newer (0:
+  // the base's + 1). Errc::not_found when no kernel is new or changed.
+  const Bundle *supplement_of = nullptr;
 };
 // The library never reads SOURCE_DATE_EPOCH nor the clock for `created`:
 // the CLI reads the environment once and passes the time in, so the same

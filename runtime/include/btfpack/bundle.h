@@ -49,6 +49,16 @@ struct BundleObject {
 // served a kernel".
 bool object_serves(const BundleObject &o, std::string_view kernel_arch);
 
+// SupplementOf names the base bundle a supplement adds kernels to
+// (format 1.1, docs/bundle-format.md "Supplements"): its name, version and
+// the sha256 of its manifest region (Bundle::manifest_sha256()).
+struct SupplementOf {
+  std::string name;
+  std::uint64_t version = 0;
+  Sha256 base_manifest{};
+  bool operator==(const SupplementOf &) const = default;
+};
+
 // BundleMeta is what the manifest records besides the entries.
 struct BundleMeta {
   std::string name;             // e.g. "my-agent"
@@ -59,6 +69,9 @@ struct BundleMeta {
   std::string bpftool_version;  // "v7.1.0"
   std::string archive_snapshot; // e.g. archive index sha256 or git commit
   std::vector<BundleObject> objects;
+  // supplement_of: set for a supplement bundle (written as format 1.1);
+  // ordinary bundles leave it empty and are written as format 1.0.
+  std::optional<SupplementOf> supplement_of;
 };
 
 // BundleWriter collects entries and blobs, then writes one signed bundle.

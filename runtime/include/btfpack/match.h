@@ -51,6 +51,10 @@ struct Candidate {
   MatchKind kind = MatchKind::none; // how it would have matched
   bool won = false;
   std::string reason; // why it won or lost
+  // source: which bundle the entry comes from, set by resolve/explain
+  // ("base \"NAME\" version N (PATH)" or "supplement ..."); empty from
+  // match_host, which sees entries only.
+  std::string source;
 };
 
 // MatchDecision is the policy's answer with its reasons.

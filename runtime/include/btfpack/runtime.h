@@ -26,6 +26,7 @@
 #include "btfpack/host.h"
 #include "btfpack/match.h"
 #include "btfpack/result.h"
+#include "btfpack/supplement.h"
 #include "btfpack/trust.h"
 
 namespace btfpack {
@@ -52,6 +53,10 @@ struct ResolveOptions {
   std::span<const std::uint8_t> bundle_bytes;
   // bundle_bytes_name names it in messages; empty: "in-memory bundle".
   std::string bundle_bytes_name;
+  // supplements: supplement bundles of that bundle (docs/bundle-format.md
+  // "Supplements"), each checked with check_supplement against it and the
+  // same trust policy; for a kernel in several, the newest version wins.
+  std::vector<std::filesystem::path> supplements;
   // keys: trusted key files or policy directories; empty = keys_dir, read
   // as a trust policy (trust.h: <name>/*.pub bind keys to names), unless
   // key_texts is given.
@@ -96,6 +101,9 @@ struct BundleInfo {
   BundleMeta meta;
   std::size_t entries = 0;
   std::string manifest_sha256;
+  // supplements: one line per supplement used ("supplement \"NAME\"
+  // version N (PATH), K kernels").
+  std::vector<std::string> supplements;
 };
 
 // Resolution is the answer: native, or a bundle entry handed over.
@@ -106,6 +114,7 @@ struct Resolution {
   bool native = false; // use the kernel's own BTF: no custom path
   Sha256 digest{};     // the chosen blob's sha256
   std::uint32_t btf_types = 0;
+  std::string source;             // which bundle the chosen BTF came from
   CustomBtf btf;                  // owns the hand-off; btf.path() for libbpf
   std::vector<std::string> notes; // staleness check, cache events
   std::vector<BundleConsidered> considered; // store bundles looked at
