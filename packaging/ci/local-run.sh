@@ -180,6 +180,16 @@ publish() {
   if [ -n "${BTFPACK_PUBLISH_CMD:-}" ]; then bash -c "$BTFPACK_PUBLISH_CMD" publish "$dst"; fi
 }
 
+# unchanged_since OLD CAND: true (and says so) when `btfpack diff` finds
+# CAND's kernels the same as OLD's; dies when diff itself fails.
+unchanged_since() {
+  local rc=0
+  "$BTFPACK" diff "${keyarg[@]}" "$1" "$2" || rc=$?
+  [ "$rc" -le 1 ] || die "btfpack diff $1 $2 failed (exit $rc)"
+  [ "$rc" -eq 0 ] || return 1
+  echo "local-run: no change since $1: nothing published"
+}
+
 # The scheduled job (e.g. nightly): kernels arrive in the archive after a
 # release. Build against the current archive; publish only when `btfpack
 # diff` (exit 0 same, 1 different) shows a change, with the version of the
@@ -190,7 +200,7 @@ step_scheduled() {
   local mode=${BTFPACK_PUBLISH_MODE:-version} name stem
   name=$(bundle_name) stem=${name%.btfpack}
   mkdir -p "$PUB" "$OUT/scheduled"
-  local latest full prev next rc=0
+  local latest full prev next
   latest=$(newest "$PUB/$stem"-v*.btfpack)
   full=$(newest "$PUB/$stem"-v*[0-9].btfpack)
   prev=$(published_version "$latest")
@@ -211,13 +221,8 @@ step_scheduled() {
     # base too: publish only when this one differs from it.
     local last
     last=$(newest "$PUB/$stem"-v*.supplement.btfpack)
-    if [ -n "$last" ]; then
-      "$BTFPACK" diff "${keyarg[@]}" "$last" "$cand" || rc=$?
-      [ "$rc" -le 1 ] || die "btfpack diff failed"
-      if [ "$rc" -eq 0 ]; then
-        echo "local-run: no change since $last: nothing published"
-        return 0
-      fi
+    if [ -n "$last" ] && unchanged_since "$last" "$cand"; then
+      return 0
     fi
     publish "$cand"
     return 0
@@ -225,15 +230,10 @@ step_scheduled() {
   [ "$mode" = version ] || [ "$mode" = supplement ] || die "BTFPACK_PUBLISH_MODE is version or supplement, not $mode"
   local cand="$OUT/scheduled/$stem-v$next.btfpack"
   "$BTFPACK" build "$CONFIG" "${EXTRA[@]}" --bundle-version "$next" --bundle "$cand"
-  if [ -n "$full" ]; then
-    # Against what hosts have: the newest full version (with its newest
-    # supplement, which a full version replaces).
-    "$BTFPACK" diff "${keyarg[@]}" "$full" "$cand" || rc=$?
-    [ "$rc" -le 1 ] || die "btfpack diff failed"
-    if [ "$rc" -eq 0 ]; then
-      echo "local-run: no change since $full: nothing published"
-      return 0
-    fi
+  # Against what hosts have: the newest full version (with its newest
+  # supplement, which a full version replaces).
+  if [ -n "$full" ] && unchanged_since "$full" "$cand"; then
+    return 0
   fi
   publish "$cand"
 }
