@@ -123,8 +123,7 @@ void note(const Cli &cli, const std::string &msg) {
 // With bundle.supplement_of, `base` receives the opened base (verified
 // with `key`'s public half), which bp points to; the name then defaults to
 // the base's and the version to the base's + 1.
-Result<btfgen::BundleParams> bundle_params(const Cli &cli,
-                                           const BuildConfig &c,
+Result<btfgen::BundleParams> bundle_params(const Cli &cli, const BuildConfig &c,
                                            const SecretKey &key,
                                            std::shared_ptr<Bundle> &base) {
   btfgen::BundleParams bp;

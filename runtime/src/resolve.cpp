@@ -61,9 +61,9 @@ fs::path bundle_source_name(const ResolveOptions &o) {
 Result<TrustPolicy> resolve_keys(const ResolveOptions &o) {
   TrustPolicy policy;
   if (o.key_texts.empty() || !o.keys.empty()) {
-    BTFPACK_TRY(p, load_trust_policy(o.keys, o.keys_dir.empty()
-                                                 ? paths::keys_dir()
-                                                 : o.keys_dir));
+    BTFPACK_TRY(p,
+                load_trust_policy(o.keys, o.keys_dir.empty() ? paths::keys_dir()
+                                                             : o.keys_dir));
     policy = std::move(p);
   }
   for (std::size_t i = 0; i < o.key_texts.size(); ++i) {
