@@ -280,9 +280,10 @@ Result<Body> parse_body(const std::vector<std::uint8_t> &mz,
       m.blobs.empty() ? 0 : m.blobs.back().offset + m.blobs.back().stored;
   if (stored_total > blobs_size)
     return corrupt(std::string("truncated: ") + src.kind +
-                   " ends inside the blobs (" + std::to_string(blobs_size) +
-                   " of the " + std::to_string(stored_total) +
-                   " blob bytes the manifest lists; " +
+                   " ends inside the blobs: the manifest blob sizes (" +
+                   std::to_string(stored_total) +
+                   " bytes) do not match the blob region (" +
+                   std::to_string(blobs_size) + " bytes; " +
                    std::to_string(src.size) + " bytes in all)");
   if (stored_total != blobs_size)
     return corrupt("manifest blob sizes (" + std::to_string(stored_total) +

@@ -88,7 +88,7 @@ step list list --key /key.pub -- list --key "$D/key.pub" --store "$D/var/lib/btf
 step rollback rollback --key /key.pub -- rollback --key "$D/key.pub" --store "$D/var/lib/btfpack"
 step list-after-rollback list --key /key.pub -- list --key "$D/key.pub" --store "$D/var/lib/btfpack"
 step resolve-installed resolve --key /key.pub --cache-dir /var/cache/btfpack "${H[@]}" -- \
-  resolve --host-root "$D" --key "$D/key.pub" --cache-dir "$D/var/cache/btfpack" "${H[@]}" --bundle "$D/var/lib/btfpack/current"
+  resolve --host-root "$D" --key "$D/key.pub" --cache-dir "$D/var/cache/btfpack" "${H[@]}" --store "$D/var/lib/btfpack"
 
 # Something missing: the same answer or the same error (JSON, -j) as the
 # dynamic build with the same thing missing.
