@@ -206,8 +206,8 @@ TEST_F(EmbedCApi, EmbeddedKeyAndKeyPathsBothTrusted) {
 
 // ---- the build ----
 
-CmdResult cmake_build(const fs::path &src, const fs::path &bld,
-                      const std::string &args) {
+[[maybe_unused]] CmdResult cmake_build(const fs::path &src, const fs::path &bld,
+                                       const std::string &args) {
   return sh(
       "cmake -S '" + src.string() + "' -B '" + bld.string() +
       "' -DCMAKE_BUILD_TYPE=Release -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF " +
