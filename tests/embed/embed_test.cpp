@@ -169,7 +169,8 @@ TEST_F(EmbedCApi, DataWithoutSizeIsEinval) {
 TEST_F(EmbedCApi, OldSizeStructIgnoresTheNewFields) {
   const char *keys[] = {hb_.pub.c_str(), nullptr};
   std::vector<std::uint8_t> junk(hb_.bytes.size(), 0x5a);
-  auto bo = opts(junk.data(), junk.size(), "not a key");
+  const std::string not_a_key = "not a key"; // outlives every resolve
+  auto bo = opts(junk.data(), junk.size(), not_a_key);
   bo.bundle_path = hb_.bundle.c_str();
   bo.key_paths = keys;
   expect_fails(bo, EBADMSG, {kName}); // full size: the junk is used
@@ -183,7 +184,7 @@ TEST_F(EmbedCApi, OldSizeStructIgnoresTheNewFields) {
 
   // Ending after the bundle fields: the bundle from memory, keys from the
   // files (key_data lies past sz).
-  bo = opts(hb_.bytes.data(), hb_.bytes.size(), "not a key");
+  bo = opts(hb_.bytes.data(), hb_.bytes.size(), not_a_key);
   bo.key_paths = keys;
   bo.sz = offsetof(btfpack_opts, key_data);
   h = btfpack_resolve(&bo);
