@@ -553,7 +553,8 @@ TEST_F(NamedStoreTest, TwoVendorsNeitherDisplacesTheOther) {
   // Without keys too, the digest is the whole one.
   r = pcli({"-j", "list"});
   ASSERT_EQ(r.status, 0) << r.err;
-  for (const auto &b : nlohmann::json::parse(r.out)["bundles"])
+  const auto keyless = nlohmann::json::parse(r.out); // outlives the loop
+  for (const auto &b : keyless["bundles"])
     EXPECT_EQ(b["manifest_sha256"].get<std::string>().size(), 64u) << b;
 
   // rollback without a name does not guess.
