@@ -137,17 +137,26 @@ T field(const btfpack_opts *o, T btfpack_opts::*m, std::size_t end_off) {
   field(bo, &btfpack_opts::name,                                               \
         offsetof(btfpack_opts, name) + sizeof(btfpack_opts::name))
 
+// both_or_neither: a pointer field and its size are given together; 0 or
+// -EINVAL naming both fields.
+int both_or_neither(const void *p, std::size_t n, const char *pf,
+                    const char *nf, const char *what) {
+  if (!p == !n)
+    return 0;
+  return fail(EINVAL, std::string("btfpack_opts.") + pf + " is " +
+                          (p ? "set" : "NULL") + " but " + nf + " is " +
+                          std::to_string(n) + ": give both (" + what +
+                          ") or neither");
+}
+
 // in_memory_fields takes the embedded bundle and key into `ro`; 0 or
 // -errno. The bytes are read during resolve only.
 int in_memory_fields(const btfpack_opts *bo, ResolveOptions &ro) {
   const void *data = BO(bundle_data);
   std::size_t size = BO(bundle_size);
-  if (!data != !size)
-    return fail(EINVAL, "btfpack_opts.bundle_data is " +
-                            std::string(data ? "set" : "NULL") +
-                            " but bundle_size is " + std::to_string(size) +
-                            ": give both (the embedded bundle and its size) "
-                            "or neither");
+  if (int rc = both_or_neither(data, size, "bundle_data", "bundle_size",
+                               "the embedded bundle and its size"))
+    return rc;
   if (data) {
     ro.bundle_bytes = {static_cast<const std::uint8_t *>(data), size};
     const char *n = BO(bundle_data_name);
@@ -156,12 +165,9 @@ int in_memory_fields(const btfpack_opts *bo, ResolveOptions &ro) {
   }
   const void *key = BO(key_data);
   std::size_t key_size = BO(key_size);
-  if (!key != !key_size)
-    return fail(EINVAL, "btfpack_opts.key_data is " +
-                            std::string(key ? "set" : "NULL") +
-                            " but key_size is " + std::to_string(key_size) +
-                            ": give both (the public key file's bytes and "
-                            "their count) or neither");
+  if (int rc = both_or_neither(key, key_size, "key_data", "key_size",
+                               "the public key file's bytes and their count"))
+    return rc;
   if (key)
     ro.key_texts.emplace_back(static_cast<const char *>(key), key_size);
   return 0;
